@@ -1,0 +1,346 @@
+#include "engine/tensor.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <sstream>
+
+#include "engine/allocator.h"
+#include "engine/autograd.h"
+#include "kernels/cpu/elementwise.h"
+
+namespace bt {
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  os << (s.size() == 1 ? ",)" : ")");
+  return os.str();
+}
+
+int64_t shape_numel(const Shape& s) {
+  return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>());
+}
+
+Shape contiguous_strides(const Shape& shape) {
+  Shape strides(shape.size());
+  int64_t s = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+// ---------------------------------------------------------------- storage and device copies
+
+Storage::Storage(size_t bytes, Device device)
+    : ptr_(allocator(device).allocate(bytes)), bytes_(bytes), device_(device) {}
+
+Storage::~Storage() { allocator(device_).deallocate(ptr_, bytes_); }
+
+namespace {
+void (*g_cuda_memcpy)(void*, bool, const void*, bool, size_t) = nullptr;
+}
+
+void set_cuda_memcpy(void (*fn)(void*, bool, const void*, bool, size_t)) { g_cuda_memcpy = fn; }
+
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_device != Device::cuda && src_device != Device::cuda) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+  BT_CHECK(g_cuda_memcpy != nullptr, "no CUDA device: cannot copy to or from cuda memory");
+  g_cuda_memcpy(dst, dst_device == Device::cuda, src, src_device == Device::cuda, bytes);
+}
+
+// ---------------------------------------------------------------- creation
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  for (int64_t d : shape) BT_CHECK(d >= 0, "negative dimension in shape ", shape_str(shape));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  impl->storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dtype), device);
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  return full(shape, 0.0, dtype, device);
+}
+
+Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) {
+  return full(shape, 1.0, dtype, device);
+}
+
+Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  t.fill_(value);
+  return t;
+}
+
+Tensor Tensor::from_vector(const std::vector<double>& values, const Shape& shape, DType dtype) {
+  BT_CHECK(int64_t(values.size()) == shape_numel(shape), "from_vector: ", values.size(),
+           " values for shape ", shape_str(shape));
+  Tensor t = empty(shape, dtype);
+  if (dtype == DType::f64) std::copy(values.begin(), values.end(), t.data<double>());
+  else std::transform(values.begin(), values.end(), t.data<float>(), [](double v) { return float(v); });
+  return t;
+}
+
+Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape) {
+  BT_CHECK(int64_t(values.size()) == shape_numel(shape), "from_vector: ", values.size(),
+           " values for shape ", shape_str(shape));
+  Tensor t = empty(shape, DType::f32);
+  std::copy(values.begin(), values.end(), t.data<float>());
+  return t;
+}
+
+// ---------------------------------------------------------------- metadata
+
+const Shape& Tensor::shape() const { return checked()->shape; }
+const Shape& Tensor::strides() const { return checked()->strides; }
+int64_t Tensor::offset() const { return checked()->offset; }
+int64_t Tensor::dim() const { return int64_t(shape().size()); }
+int64_t Tensor::numel() const { return shape_numel(shape()); }
+DType Tensor::dtype() const { return checked()->dtype; }
+Device Tensor::device() const { return checked()->storage->device(); }
+const std::shared_ptr<Storage>& Tensor::storage() const { return checked()->storage; }
+bool Tensor::requires_grad() const { return checked()->requires_grad; }
+Tensor Tensor::grad() const { return checked()->grad; }
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked()->grad_fn; }
+
+int64_t Tensor::size(int64_t d) const {
+  const int64_t n = dim();
+  BT_CHECK(d >= -n && d < n, "dimension ", d, " out of range for shape ", shape_str(shape()));
+  return shape()[d < 0 ? d + n : d];
+}
+
+bool Tensor::is_contiguous() const {
+  const Shape& s = shape();
+  int64_t expected = 1;
+  for (size_t i = s.size(); i-- > 0;) {
+    if (s[i] != 1 && strides()[i] != expected) return false;
+    expected *= s[i];
+  }
+  return true;
+}
+
+void* Tensor::raw_data() const {
+  return static_cast<char*>(storage()->data()) + offset() * dtype_size(dtype());
+}
+
+bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
+
+// ---------------------------------------------------------------- autograd state
+
+Tensor& Tensor::requires_grad_(bool on) {
+  BT_CHECK(is_leaf() || on, "requires_grad_(false) on a non-leaf tensor; use detach()");
+  impl_->requires_grad = on;
+  return *this;
+}
+
+void Tensor::set_grad(const Tensor& g) const {
+  BT_CHECK(!g.defined() || g.shape() == shape(), "set_grad: gradient shape ", shape_str(g.shape()),
+           " does not match tensor shape ", shape_str(shape()));
+  impl_->grad = g;
+}
+
+void Tensor::zero_grad() const { impl_->grad = Tensor(); }
+
+void Tensor::backward(const Tensor& grad) const { run_backward(*this, grad); }
+
+Tensor Tensor::detach() const {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape();
+  impl->strides = strides();
+  impl->offset = offset();
+  impl->dtype = dtype();
+  impl->storage = storage();
+  return Tensor(std::move(impl));
+}
+
+// ---------------------------------------------------------------- copies
+
+namespace {
+
+// dst (src's shape, dst's dtype and strides) = src (any strides), on the host.
+void host_copy_into(const Tensor& src, void* dst, DType dst_dtype, const int64_t* ds) {
+  const int nd = int(src.dim());
+  const int64_t* shape = src.shape().data();
+  const int64_t* ss = src.strides().data();
+  if (src.dtype() == DType::f32 && dst_dtype == DType::f32)
+    cpu::strided_copy(nd, shape, src.data<float>(), ss, static_cast<float*>(dst), ds);
+  else if (src.dtype() == DType::f32)
+    cpu::strided_copy(nd, shape, src.data<float>(), ss, static_cast<double*>(dst), ds);
+  else if (dst_dtype == DType::f32)
+    cpu::strided_copy(nd, shape, src.data<double>(), ss, static_cast<float*>(dst), ds);
+  else
+    cpu::strided_copy(nd, shape, src.data<double>(), ss, static_cast<double*>(dst), ds);
+}
+
+bool on_host(Device d) { return d != Device::cuda; }
+
+// A contiguous copy of src with the given dtype and device, outside autograd.
+Tensor copy_as(const Tensor& src, DType dtype, Device device) {
+  Tensor out = Tensor::empty(src.shape(), dtype, device);
+  out.copy_(src);
+  return out;
+}
+
+}  // namespace
+
+void Tensor::copy_(const Tensor& src) const {
+  BT_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()),
+           " does not match destination shape ", shape_str(shape()));
+  if (numel() == 0) return;
+  if (on_host(device()) && on_host(src.device())) {
+    host_copy_into(src, raw_data(), dtype(), strides().data());
+    return;
+  }
+  // Across the cuda boundary: make the source contiguous with our dtype on its side, then memcpy.
+  BT_CHECK(is_contiguous(), "copy_ into a non-contiguous cuda tensor is not supported");
+  Tensor staged = (src.is_contiguous() && src.dtype() == dtype()) ? src : copy_as(src, dtype(), src.device());
+  copy_bytes(raw_data(), device(), staged.raw_data(), staged.device(), numel() * dtype_size(dtype()));
+}
+
+void Tensor::fill_(double value) const {
+  if (!on_host(device())) {
+    copy_(Tensor::full(shape(), value, dtype(), Device::cpu));
+    return;
+  }
+  BT_CHECK(is_contiguous(), "fill_ on a non-contiguous tensor");
+  const int64_t n = numel();
+  if (dtype() == DType::f32) std::fill_n(data<float>(), n, float(value));
+  else std::fill_n(data<double>(), n, value);
+}
+
+Tensor Tensor::contiguous() const {
+  if (is_contiguous()) return *this;
+  Tensor out = copy_as(*this, dtype(), device());
+  return record(out, "contiguous", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = copy_as(*this, dtype(), device());
+  return record(out, "clone", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+}
+
+Tensor Tensor::to(Device device) const {
+  if (device == this->device()) return *this;
+  const Device from = this->device();
+  Tensor out = copy_as(*this, dtype(), device);
+  return record(out, "to_device", {*this}, [from](const Tensor& g) { return std::vector<Tensor>{g.to(from)}; });
+}
+
+Tensor Tensor::to(DType dtype) const {
+  if (dtype == this->dtype()) return *this;
+  const DType from = this->dtype();
+  Tensor out = copy_as(*this, dtype, device());
+  return record(out, "to_dtype", {*this}, [from](const Tensor& g) { return std::vector<Tensor>{g.to(from)}; });
+}
+
+double Tensor::item() const {
+  BT_CHECK(numel() == 1, "item() of a tensor with shape ", shape_str(shape()));
+  return to_vector()[0];
+}
+
+std::vector<double> Tensor::to_vector() const {
+  Tensor host = device() == Device::cuda ? copy_as(*this, dtype(), Device::cpu) : *this;
+  std::vector<double> out(numel());
+  host_copy_into(host, out.data(), DType::f64, contiguous_strides(shape()).data());
+  return out;
+}
+
+// ---------------------------------------------------------------- views
+
+namespace {
+Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = std::move(shape);
+  impl->strides = std::move(strides);
+  impl->offset = offset;
+  impl->dtype = base.dtype();
+  impl->storage = base.storage();
+  return Tensor(std::move(impl));
+}
+
+int64_t wrap_dim(int64_t d, int64_t ndim, const Shape& shape) {
+  BT_CHECK(d >= -ndim && d < ndim, "dimension ", d, " out of range for shape ", shape_str(shape));
+  return d < 0 ? d + ndim : d;
+}
+}  // namespace
+
+Tensor Tensor::reshape(const Shape& new_shape) const {
+  Shape s = new_shape;
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == -1) {
+      BT_CHECK(infer < 0, "reshape: more than one -1 in ", shape_str(new_shape));
+      infer = int64_t(i);
+    } else {
+      known *= s[i];
+    }
+  }
+  if (infer >= 0) {
+    BT_CHECK(known > 0 && numel() % known == 0, "reshape: cannot reshape ", shape_str(shape()),
+             " into ", shape_str(new_shape));
+    s[infer] = numel() / known;
+  }
+  BT_CHECK(shape_numel(s) == numel(), "reshape: cannot reshape ", shape_str(shape()), " (",
+           numel(), " elements) into ", shape_str(new_shape));
+  Tensor src = contiguous();
+  Tensor out = make_view(src, s, contiguous_strides(s), src.offset());
+  const Shape in_shape = shape();
+  return record(out, "reshape", {src}, [in_shape](const Tensor& g) {
+    return std::vector<Tensor>{g.reshape(in_shape)};
+  });
+}
+
+Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
+  const int64_t n = dim();
+  if (n == 0) return reshape({1});
+  const int64_t a = wrap_dim(start_dim, n, shape()), b = wrap_dim(end_dim, n, shape());
+  BT_CHECK(a <= b, "flatten: start_dim ", start_dim, " after end_dim ", end_dim);
+  Shape s(shape().begin(), shape().begin() + a);
+  int64_t merged = 1;
+  for (int64_t i = a; i <= b; ++i) merged *= shape()[i];
+  s.push_back(merged);
+  s.insert(s.end(), shape().begin() + b + 1, shape().end());
+  return reshape(s);
+}
+
+Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
+  const int64_t n = dim();
+  d0 = wrap_dim(d0, n, shape());
+  d1 = wrap_dim(d1, n, shape());
+  Shape s = shape(), st = strides();
+  std::swap(s[d0], s[d1]);
+  std::swap(st[d0], st[d1]);
+  Tensor out = make_view(*this, s, st, offset());
+  return record(out, "transpose", {*this}, [d0, d1](const Tensor& g) {
+    return std::vector<Tensor>{g.transpose(d0, d1)};
+  });
+}
+
+Tensor Tensor::slice(int64_t d, int64_t start, int64_t end) const {
+  d = wrap_dim(d, dim(), shape());
+  BT_CHECK(0 <= start && start <= end && end <= shape()[d], "slice [", start, ", ", end,
+           ") out of range for dimension ", d, " of shape ", shape_str(shape()));
+  Shape s = shape();
+  s[d] = end - start;
+  Tensor out = make_view(*this, s, strides(), offset() + start * strides()[d]);
+  const Shape in_shape = shape();
+  const DType dt = dtype();
+  const Device dev = device();
+  return record(out, "slice", {*this}, [=](const Tensor& g) {
+    Tensor full = Tensor::zeros(in_shape, dt, dev);
+    make_view(full, g.shape(), full.strides(), start * full.strides()[d]).copy_(g);
+    return std::vector<Tensor>{full};
+  });
+}
+
+}  // namespace bt

@@ -1,0 +1,132 @@
+#pragma once
+// Tensor: a cheap handle to TensorImpl {shape, strides, offset, dtype, storage, autograd state}.
+// Row-major; views (reshape of contiguous data, transpose, slice) share storage.
+#include <memory>
+#include <vector>
+
+#include "engine/dtype.h"
+#include "engine/error.h"
+
+namespace bt {
+
+// A block of device memory from the device's caching allocator.
+class Storage {
+ public:
+  Storage(size_t bytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  void* data() const { return ptr_; }
+  size_t bytes() const { return bytes_; }
+  Device device() const { return device_; }
+
+ private:
+  void* ptr_;
+  size_t bytes_;
+  Device device_;
+};
+
+struct Node;
+struct TensorImpl;
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  // ---- creation ----
+  static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
+  static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
+  static Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
+  static Tensor full(const Shape& shape, double value, DType dtype = DType::f32,
+                     Device device = Device::cpu);
+  // A CPU tensor holding `values` (converted to dtype); values.size() must equal numel(shape).
+  static Tensor from_vector(const std::vector<double>& values, const Shape& shape,
+                            DType dtype = DType::f32);
+  static Tensor from_vector(const std::vector<float>& values, const Shape& shape);
+
+  // ---- metadata ----
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  const Shape& strides() const;
+  int64_t offset() const;
+  int64_t dim() const;
+  int64_t size(int64_t d) const;  // negative d counts from the end
+  int64_t numel() const;
+  DType dtype() const;
+  Device device() const;
+  bool is_contiguous() const;
+  const std::shared_ptr<Storage>& storage() const;
+  TensorImpl* impl() const { return impl_.get(); }
+  bool same(const Tensor& o) const { return impl_ == o.impl_; }
+
+  // Pointer to the first element; checks that T matches dtype().
+  template <class T> T* data() const;
+  void* raw_data() const;
+
+  // ---- copies and conversions (differentiable) ----
+  Tensor contiguous() const;
+  Tensor clone() const;
+  Tensor to(Device device) const;
+  Tensor to(DType dtype) const;
+  double item() const;  // a one-element tensor's value
+  std::vector<double> to_vector() const;  // a contiguous copy in float64
+
+  // ---- views (differentiable) ----
+  Tensor reshape(const Shape& shape) const;  // one dim may be -1; copies if not contiguous
+  Tensor transpose(int64_t d0, int64_t d1) const;
+  Tensor t() const { return transpose(0, 1); }
+  Tensor slice(int64_t dim, int64_t start, int64_t end) const;  // [start, end) along dim
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+
+  // ---- autograd ----
+  bool requires_grad() const;
+  Tensor& requires_grad_(bool on = true);
+  Tensor grad() const;
+  void set_grad(const Tensor& g) const;
+  void zero_grad() const;  // drops the gradient
+  // Backpropagates from this tensor. Without an argument it must hold one element.
+  void backward(const Tensor& grad = Tensor()) const;
+  Tensor detach() const;  // shares storage, no history: the stop-gradient of BYOL/SimSiam
+  const std::shared_ptr<Node>& grad_fn() const;
+  bool is_leaf() const;
+
+  // ---- in place, outside autograd (optimizers, init, EMA) ----
+  void copy_(const Tensor& src) const;  // same shape; converts dtype, crosses devices
+  void fill_(double value) const;
+
+ private:
+  TensorImpl* checked() const {
+    BT_CHECK(impl_ != nullptr, "use of an undefined tensor");
+    return impl_.get();
+  }
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+struct TensorImpl {
+  Shape shape;
+  Shape strides;  // in elements
+  int64_t offset = 0;
+  DType dtype = DType::f32;
+  std::shared_ptr<Storage> storage;
+  bool requires_grad = false;
+  Tensor grad;
+  std::shared_ptr<Node> grad_fn;
+};
+
+Shape contiguous_strides(const Shape& shape);
+// Copies a byte range between devices (cpu and simt are host memory; cuda needs the backend).
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
+// The CUDA backend installs its memcpy here when it initialises.
+void set_cuda_memcpy(void (*fn)(void* dst, bool dst_on_device, const void* src,
+                                bool src_on_device, size_t bytes));
+
+template <class T>
+T* Tensor::data() const {
+  BT_CHECK(defined(), "data() of an undefined tensor");
+  BT_CHECK(dtype() == dtype_of<T>(), "data<", dtype_name(dtype_of<T>()), ">() of a ",
+           dtype_name(dtype()), " tensor");
+  return static_cast<T*>(raw_data());
+}
+
+}  // namespace bt
