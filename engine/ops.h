@@ -61,6 +61,10 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride = 1, int64_t padd
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                   const Tensor& running_mean, const Tensor& running_var, bool training,
                   double momentum = 0.1, double eps = 1e-5);
+// relu(batch_norm(...)) with the training pass fused into one kernel.
+Tensor batch_norm_relu(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                       const Tensor& running_mean, const Tensor& running_var, bool training,
+                       double momentum = 0.1, double eps = 1e-5);
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding = 0);
 Tensor global_avg_pool2d(const Tensor& x);  // (N, C, H, W) -> (N, C)
 Tensor log_softmax(const Tensor& x);  // over the last dimension of (rows, cols)

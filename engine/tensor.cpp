@@ -208,11 +208,10 @@ void Tensor::copy_(const Tensor& src) const {
 }
 
 void Tensor::fill_(double value) const {
-  if (!on_host(device())) {
+  if (!on_host(device()) || !is_contiguous()) {
     copy_(Tensor::full(shape(), value, dtype(), Device::cpu));
     return;
   }
-  BT_CHECK(is_contiguous(), "fill_ on a non-contiguous tensor");
   const int64_t n = numel();
   if (dtype() == DType::f32) std::fill_n(data<float>(), n, float(value));
   else std::fill_n(data<double>(), n, value);

@@ -1,0 +1,185 @@
+// conv2d, batch_norm (+ fused ReLU), max_pool2d and global average pooling: thin autograd
+// wrappers over the CPU kernels in kernels/cpu.
+#include <memory>
+
+#include "engine/ops.h"
+#include "engine/ops/dispatch.h"
+#include "kernels/cpu/batch_norm.h"
+#include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/pool.h"
+
+namespace bt {
+
+using ops_detail::check_args;
+using ops_detail::check_dims;
+
+namespace {
+
+// float64 runs the im2col path (it has a dgemm variant); float32 the fastest measured path.
+cpu::ConvAlgo conv_algo(DType dtype, const cpu::Conv2dShape& s) {
+  return dtype == DType::f64 ? cpu::ConvAlgo::im2col : cpu::best_conv_algo(s);
+}
+
+template <class T>
+const T* opt_ptr(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+template <class T>
+T* opt_mut(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+void check_channel_vector(const char* op, const Tensor& t, int64_t C, const char* what) {
+  if (!t.defined()) return;
+  BT_CHECK(t.dim() == 1 && t.size(0) == C && t.is_contiguous(), op, ": ", what, " of shape ",
+           shape_str(t.shape()), ", expected (", C, ",)");
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding) {
+  check_args("conv2d", {x, w});
+  check_dims("conv2d", x, 4, "an input (N, C, H, W)");
+  check_dims("conv2d", w, 4, "a weight (K, C, R, S)");
+  BT_CHECK(x.size(1) == w.size(1), "conv2d: input ", shape_str(x.shape()), " has ", x.size(1),
+           " channels but weight ", shape_str(w.shape()), " expects ", w.size(1));
+  cpu::Conv2dShape s{x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), w.size(2), w.size(3),
+                     stride, stride, padding, padding};
+  BT_CHECK(s.valid(), "conv2d: invalid geometry ", s.str(), " for input ", shape_str(x.shape()));
+  const cpu::ConvAlgo algo = conv_algo(x.dtype(), s);
+  Tensor xc = x.contiguous().detach(), wc = w.contiguous().detach();
+  Tensor y = Tensor::empty({s.N, s.K, s.P(), s.Q()}, x.dtype(), x.device());
+  BT_DISPATCH(x.dtype(), T, cpu::conv2d_forward(algo, s, xc.data<T>(), wc.data<T>(), y.data<T>()));
+  return record(y, "conv2d", {x, w}, [s, algo, xc, wc, x, w](const Tensor& g) {
+    Tensor gc = g.contiguous();
+    Tensor dx, dw;
+    if (wants_grad(x)) {
+      dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+      BT_DISPATCH(x.dtype(), T, cpu::conv2d_backward_data(algo, s, gc.data<T>(), wc.data<T>(), dx.data<T>()));
+    }
+    if (wants_grad(w)) {
+      dw = Tensor::empty(w.shape(), w.dtype(), w.device());
+      BT_DISPATCH(x.dtype(), T, cpu::conv2d_backward_weight(algo, s, xc.data<T>(), gc.data<T>(), dw.data<T>()));
+    }
+    return std::vector<Tensor>{dx, dw};
+  });
+}
+
+namespace {
+
+// fuse_relu is only used in training (batch_norm_relu composes relu(batch_norm) in eval).
+Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Tensor& gamma,
+                       const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
+                       bool training, double momentum, double eps) {
+  check_args(op, {x, gamma, beta, running_mean, running_var});
+  BT_CHECK(x.dim() == 2 || x.dim() == 4, op, ": expected input (N, C) or (N, C, H, W), got ",
+           shape_str(x.shape()));
+  const int64_t N = x.size(0), C = x.size(1), HW = x.dim() == 4 ? x.size(2) * x.size(3) : 1;
+  check_channel_vector(op, gamma, C, "weight");
+  check_channel_vector(op, beta, C, "bias");
+  check_channel_vector(op, running_mean, C, "running_mean");
+  check_channel_vector(op, running_var, C, "running_var");
+  BT_CHECK(training || (running_mean.defined() && running_var.defined()), op,
+           ": evaluation mode needs running_mean and running_var");
+  BT_CHECK(!training || N * HW > 1, op, ": training needs more than one value per channel, got input ",
+           shape_str(x.shape()));
+  Tensor xc = x.contiguous().detach();
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor mean_t, invstd_t;
+  if (training) {
+    mean_t = Tensor::empty({C}, x.dtype(), x.device());
+    invstd_t = Tensor::empty({C}, x.dtype(), x.device());
+    BT_DISPATCH(x.dtype(), T, {
+      auto forward = fuse_relu ? cpu::batch_norm_relu_forward_train<T> : cpu::batch_norm_forward_train<T>;
+      forward(N, C, HW, xc.data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta), T(eps), T(momentum),
+              y.data<T>(), mean_t.data<T>(), invstd_t.data<T>(), opt_mut<T>(running_mean),
+              opt_mut<T>(running_var));
+    });
+  } else {
+    BT_DISPATCH(x.dtype(), T,
+                cpu::batch_norm_forward_eval<T>(N, C, HW, xc.data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta),
+                                                running_mean.data<T>(), running_var.data<T>(), T(eps),
+                                                y.data<T>()));
+  }
+  // Eval-mode statistics are constants: snapshot them so later updates don't leak in.
+  Tensor rm = training ? Tensor() : running_mean.detach().clone();
+  Tensor rv = training ? Tensor() : running_var.detach().clone();
+  Tensor yd = y.detach();
+  return record(y, op, {x, gamma, beta}, [=](const Tensor& g) {
+    Tensor gc = g.contiguous();
+    Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+    Tensor dgamma = wants_grad(gamma) ? Tensor::empty({C}, x.dtype(), x.device()) : Tensor();
+    Tensor dbeta = wants_grad(beta) ? Tensor::empty({C}, x.dtype(), x.device()) : Tensor();
+    BT_DISPATCH(x.dtype(), T, {
+      if (training && fuse_relu)
+        cpu::batch_norm_relu_backward_train<T>(N, C, HW, gc.data<T>(), xc.data<T>(), yd.data<T>(),
+                                               opt_ptr<T>(gamma), mean_t.data<T>(), invstd_t.data<T>(),
+                                               dx.data<T>(), opt_mut<T>(dgamma), opt_mut<T>(dbeta));
+      else if (training)
+        cpu::batch_norm_backward_train<T>(N, C, HW, gc.data<T>(), xc.data<T>(), opt_ptr<T>(gamma),
+                                          mean_t.data<T>(), invstd_t.data<T>(), dx.data<T>(),
+                                          opt_mut<T>(dgamma), opt_mut<T>(dbeta));
+      else
+        cpu::batch_norm_backward_eval<T>(N, C, HW, gc.data<T>(), xc.data<T>(), opt_ptr<T>(gamma),
+                                         rm.data<T>(), rv.data<T>(), T(eps), dx.data<T>(),
+                                         opt_mut<T>(dgamma), opt_mut<T>(dbeta));
+    });
+    return std::vector<Tensor>{dx, dgamma, dbeta};
+  });
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                  const Tensor& running_mean, const Tensor& running_var, bool training,
+                  double momentum, double eps) {
+  return batch_norm_impl("batch_norm", false, x, gamma, beta, running_mean, running_var, training,
+                         momentum, eps);
+}
+
+Tensor batch_norm_relu(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                       const Tensor& running_mean, const Tensor& running_var, bool training,
+                       double momentum, double eps) {
+  if (!training) return relu(batch_norm(x, gamma, beta, running_mean, running_var, false, momentum, eps));
+  return batch_norm_impl("batch_norm_relu", true, x, gamma, beta, running_mean, running_var, true,
+                         momentum, eps);
+}
+
+Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  check_args("max_pool2d", {x});
+  check_dims("max_pool2d", x, 4, "an input (N, C, H, W)");
+  const cpu::PoolWindow win{kernel, kernel, stride, stride, padding, padding};
+  BT_CHECK(kernel > 0 && stride > 0 && padding >= 0 && padding <= kernel / 2, "max_pool2d: kernel ",
+           kernel, " stride ", stride, " padding ", padding, " (padding must be at most kernel/2)");
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  BT_CHECK(win.out_h(H) > 0 && win.out_w(W) > 0, "max_pool2d: input ", shape_str(x.shape()),
+           " is smaller than the kernel ", kernel);
+  Tensor xc = x.contiguous().detach();
+  Tensor y = Tensor::empty({N, C, win.out_h(H), win.out_w(W)}, x.dtype(), x.device());
+  auto indices = std::make_shared<std::vector<int32_t>>(y.numel());
+  BT_DISPATCH(x.dtype(), T,
+              cpu::max_pool2d_forward<T>(N, C, H, W, win, xc.data<T>(), y.data<T>(), indices->data()));
+  return record(y, "max_pool2d", {x}, [=](const Tensor& g) {
+    Tensor gc = g.contiguous(), dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+    BT_DISPATCH(x.dtype(), T,
+                cpu::max_pool2d_backward<T>(N, C, H, W, win, indices->data(), gc.data<T>(), dx.data<T>()));
+    return std::vector<Tensor>{dx};
+  });
+}
+
+Tensor global_avg_pool2d(const Tensor& x) {
+  check_args("global_avg_pool2d", {x});
+  check_dims("global_avg_pool2d", x, 4, "an input (N, C, H, W)");
+  const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
+  Tensor xc = x.contiguous().detach();
+  Tensor y = Tensor::empty({N, C}, x.dtype(), x.device());
+  BT_DISPATCH(x.dtype(), T, cpu::global_avg_pool_forward<T>(N, C, HW, xc.data<T>(), y.data<T>()));
+  const Shape in_shape = x.shape();
+  return record(y, "global_avg_pool2d", {x}, [=](const Tensor& g) {
+    Tensor gc = g.contiguous(), dx = Tensor::empty(in_shape, g.dtype(), g.device());
+    BT_DISPATCH(g.dtype(), T, cpu::global_avg_pool_backward<T>(N, C, HW, gc.data<T>(), dx.data<T>()));
+    return std::vector<Tensor>{dx};
+  });
+}
+
+}  // namespace bt

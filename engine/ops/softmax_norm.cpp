@@ -1,0 +1,65 @@
+// log_softmax, cross_entropy and l2_normalize over the rows of a matrix.
+#include "engine/ops.h"
+#include "engine/ops/dispatch.h"
+#include "kernels/cpu/normalize.h"
+#include "kernels/cpu/softmax.h"
+
+namespace bt {
+
+using ops_detail::check_args;
+using ops_detail::check_dims;
+
+Tensor log_softmax(const Tensor& x) {
+  check_args("log_softmax", {x});
+  check_dims("log_softmax", x, 2, "logits (rows, cols)");
+  const int64_t rows = x.size(0), cols = x.size(1);
+  Tensor xc = x.contiguous().detach(), y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  BT_DISPATCH(x.dtype(), T, cpu::log_softmax_forward<T>(rows, cols, xc.data<T>(), y.data<T>()));
+  return record(y, "log_softmax", {x}, [rows, cols, yd = y.detach()](const Tensor& g) {
+    Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
+    BT_DISPATCH(g.dtype(), T,
+                cpu::log_softmax_backward<T>(rows, cols, yd.data<T>(), gc.data<T>(), dx.data<T>()));
+    return std::vector<Tensor>{dx};
+  });
+}
+
+Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels) {
+  check_args("cross_entropy", {logits});
+  check_dims("cross_entropy", logits, 2, "logits (N, classes)");
+  const int64_t rows = logits.size(0), cols = logits.size(1);
+  BT_CHECK(int64_t(labels.size()) == rows, "cross_entropy: ", labels.size(), " labels for ", rows,
+           " rows of logits");
+  std::vector<int32_t> lab(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) {
+    BT_CHECK(labels[i] >= 0 && labels[i] < cols, "cross_entropy: label ", labels[i], " at row ", i,
+             " outside [0, ", cols, ")");
+    lab[i] = int32_t(labels[i]);
+  }
+  Tensor xc = logits.contiguous().detach();
+  Tensor loss = Tensor::empty({}, logits.dtype(), logits.device());
+  BT_DISPATCH(logits.dtype(), T,
+              loss.data<T>()[0] = cpu::cross_entropy_forward<T>(rows, cols, xc.data<T>(), lab.data()));
+  return record(loss, "cross_entropy", {logits}, [rows, cols, xc, lab](const Tensor& g) {
+    Tensor dx = Tensor::empty(xc.shape(), xc.dtype(), xc.device());
+    BT_DISPATCH(xc.dtype(), T,
+                cpu::cross_entropy_backward<T>(rows, cols, xc.data<T>(), lab.data(), T(g.item()),
+                                               dx.data<T>()));
+    return std::vector<Tensor>{dx};
+  });
+}
+
+Tensor l2_normalize(const Tensor& x, double eps) {
+  check_args("l2_normalize", {x});
+  check_dims("l2_normalize", x, 2, "rows (N, D)");
+  const int64_t N = x.size(0), D = x.size(1);
+  Tensor xc = x.contiguous().detach(), y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  BT_DISPATCH(x.dtype(), T, cpu::l2_normalize_forward<T>(N, D, xc.data<T>(), T(eps), y.data<T>()));
+  return record(y, "l2_normalize", {x}, [N, D, xc, eps](const Tensor& g) {
+    Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
+    BT_DISPATCH(g.dtype(), T,
+                cpu::l2_normalize_backward<T>(N, D, xc.data<T>(), gc.data<T>(), T(eps), dx.data<T>()));
+    return std::vector<Tensor>{dx};
+  });
+}
+
+}  // namespace bt
