@@ -44,7 +44,8 @@ std::vector<Node*> topological_order(Node* root) {
   while (!stack.empty()) {
     auto& [node, next] = stack.back();
     if (next < node->inputs.size()) {
-      Node* child = node->inputs[next++].grad_fn().get();
+      const Tensor& input = node->inputs[next++];
+      Node* child = input.defined() ? input.grad_fn().get() : nullptr;
       if (child != nullptr && seen.insert(child).second) stack.push_back({child, 0});
     } else {
       post.push_back(node);
