@@ -1,0 +1,505 @@
+// The per-block scheduler of the SIMT emulator: CUDA threads as Boost.Context fibers, block
+// barriers, warp collectives, deadlock and divergence reports (DESIGN §4).
+//
+// Each OS thread that runs blocks owns a Worker: up to 1024 persistent fibers (one per thread
+// slot, 64 KiB stacks with a guard page) that are reused from block to block. A fiber runs its
+// CUDA thread until it blocks (barrier, warp collective) or finishes, then switches back to
+// the scheduler, which resumes the next ready thread in schedule order. When no thread is
+// ready the scheduler releases the barrier, finishes the block, or reports why it cannot.
+#include <algorithm>
+#include <atomic>
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "simt_internal.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define SIMT_ASAN 1
+#endif
+
+namespace simt::detail {
+namespace {
+
+namespace bc = boost::context;
+
+#if SIMT_ASAN
+constexpr std::size_t kStackBytes = 512 * 1024;  // ASan frames are larger
+#else
+constexpr std::size_t kStackBytes = 64 * 1024;
+#endif
+constexpr unsigned kMaxThreads = 1024;
+
+enum class State : uint8_t { ready, barrier, warp, done };
+
+struct Thread {
+  bc::fiber fib;     // this CUDA thread while it is suspended (held by the scheduler)
+  bc::fiber caller;  // the scheduler, while this fiber runs
+  uint3 idx;
+  unsigned linear = 0;
+  State state = State::done;
+  std::source_location site;  // where it is blocked
+  BarrierOp bop = BarrierOp::sync;
+  int pred = 0;
+  Collective op = Collective::syncwarp;
+  unsigned mask = 0;
+  int param = 0, width = 32;
+  uint64_t in = 0, out = 0;
+  std::exception_ptr error;
+  void* stack_bottom = nullptr;  // for the ASan fiber annotations
+  std::size_t stack_size = 0;
+  void* fake_stack = nullptr;
+};
+
+struct Group {  // a warp collective waiting for its lanes
+  unsigned mask, arrived;
+  Collective op;
+};
+
+struct Worker;
+thread_local Worker* t_worker = nullptr;
+
+struct Worker {
+  std::unique_ptr<Thread[]> threads{new Thread[kMaxThreads]};
+  unsigned fibers = 0;  // slots [0, fibers) have a fiber
+  const LaunchDesc* d = nullptr;
+  Thread* current = nullptr;
+  unsigned nthreads = 0;
+  std::vector<Group> groups[kMaxThreads / 32];
+  std::vector<unsigned> ready;
+  std::size_t head = 0;
+  Schedule::Kind kind = Schedule::forward;
+  uint64_t rng = 0;
+  int barrier_result = 0;
+  void* smem = nullptr;
+  std::size_t smem_bytes = 0;
+  const void* main_bottom = nullptr;  // the OS thread's own stack, for ASan
+  std::size_t main_size = 0;
+
+  ~Worker() {
+    t_worker = nullptr;
+    drop_fibers();
+    ::operator delete(smem, std::align_val_t(128));
+  }
+  void drop_fibers() {  // destroying a suspended fiber unwinds its stack
+    for (unsigned i = 0; i < fibers; ++i) threads[i].fib = bc::fiber();
+    fibers = 0;
+  }
+  unsigned next_random(unsigned n) {
+    rng = mix64(rng);
+    return unsigned(rng % n);
+  }
+  unsigned valid_lanes(unsigned warp) const {
+    unsigned lanes = std::min(32u, nthreads - warp * 32);
+    return lanes == 32 ? 0xffffffffu : (1u << lanes) - 1;
+  }
+};
+
+std::atomic<uint64_t> g_epoch{1};
+
+Worker& worker() {
+  thread_local std::unique_ptr<Worker> w;
+  if (!w) {
+    w = std::make_unique<Worker>();
+    t_worker = w.get();
+  }
+  return *w;
+}
+
+// A fixed-size stack with a guard page that remembers its bounds for the ASan annotations.
+struct RecordingStack {
+  bc::protected_fixedsize_stack inner{kStackBytes};
+  Thread* t;
+  bc::stack_context allocate() {
+    bc::stack_context s = inner.allocate();
+    t->stack_bottom = static_cast<char*>(s.sp) - s.size;
+    t->stack_size = s.size;
+    return s;
+  }
+  void deallocate(bc::stack_context& s) noexcept { inner.deallocate(s); }
+};
+
+// Switches from a fiber back to the scheduler.
+void yield(Worker& w, Thread& t) {
+#if SIMT_ASAN
+  __sanitizer_start_switch_fiber(&t.fake_stack, w.main_bottom, w.main_size);
+#endif
+  t.caller = std::move(t.caller).resume();
+#if SIMT_ASAN
+  __sanitizer_finish_switch_fiber(t.fake_stack, &w.main_bottom, &w.main_size);
+#else
+  (void)w;
+#endif
+}
+
+// Switches from the scheduler into thread t until it blocks or finishes.
+void resume(Worker& w, Thread& t) {
+  w.current = &t;
+  threadIdx = t.idx;
+#if SIMT_ASAN
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, t.stack_bottom, t.stack_size);
+#endif
+  t.fib = std::move(t.fib).resume();
+#if SIMT_ASAN
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+  w.current = nullptr;
+}
+
+bc::fiber make_fiber(Worker* w, Thread* t) {
+  return bc::fiber(std::allocator_arg, RecordingStack{{kStackBytes}, t},
+                   [w, t](bc::fiber&& caller) -> bc::fiber {
+#if SIMT_ASAN
+                     __sanitizer_finish_switch_fiber(nullptr, &w->main_bottom, &w->main_size);
+#endif
+                     t->caller = std::move(caller);
+                     for (;;) {
+                       try {
+                         w->d->thunk(w->d->ctx);
+                       } catch (const bc::detail::forced_unwind&) {
+                         throw;
+                       } catch (...) {
+                         t->error = std::current_exception();
+                       }
+                       t->state = State::done;
+                       yield(*w, *t);
+                     }
+                   });
+}
+
+const char* collective_name(Collective op) {
+  switch (op) {
+    case Collective::shfl_idx:
+      return "__shfl_sync";
+    case Collective::shfl_up:
+      return "__shfl_up_sync";
+    case Collective::shfl_down:
+      return "__shfl_down_sync";
+    case Collective::shfl_xor:
+      return "__shfl_xor_sync";
+    case Collective::ballot:
+      return "__ballot_sync/__any_sync/__all_sync";
+    case Collective::syncwarp:
+      return "__syncwarp";
+  }
+  return "?";
+}
+
+std::string hex(unsigned v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+std::string tid_str(const Thread& t) { return dim_str(t.idx.x, t.idx.y, t.idx.z); }
+
+// Every error: "simt: <kind> in kernel `<function>`: <detail> [block, launch site]". The
+// function is the one containing the blocked call (the kernel, or a __device__ helper).
+[[noreturn]] void fail(const Worker& w, const char* kind, const std::string& detail,
+                       const std::source_location* in) {
+  std::string s = std::string("simt: ") + kind;
+  if (in) s += std::string(" in kernel `") + in->function_name() + "`";
+  s += ": " + detail + " [block " + dim_str(blockIdx.x, blockIdx.y, blockIdx.z) + ", launched at " +
+       site_str(w.d->where) + " in `" + w.d->where.function_name() + "`]";
+  throw Error(s);
+}
+
+Worker& running(const char* what) {
+  Worker* w = t_worker;
+  if (!w || !w->current) throw Error(std::string("simt: ") + what + " called outside a kernel");
+  return *w;
+}
+
+bool same_site(const std::source_location& a, const std::source_location& b) {
+  return a.line() == b.line() && a.column() == b.column() &&
+         std::strcmp(a.file_name(), b.file_name()) == 0;
+}
+
+// Appends lanes `lanes` of warp `warp` to the ready queue in schedule order.
+void push_lanes(Worker& w, unsigned warp, unsigned lanes) {
+  for (unsigned k = 0; k < 32; ++k) {
+    unsigned lane = w.kind == Schedule::reverse ? 31 - k : k;
+    if (lanes >> lane & 1u) {
+      w.threads[warp * 32 + lane].state = State::ready;
+      w.ready.push_back(warp * 32 + lane);
+    }
+  }
+}
+
+// Computes every lane's result of a completed collective (PTX shfl.sync semantics).
+void complete(Worker& w, unsigned warp, unsigned need, Collective op) {
+  Thread* lane0 = &w.threads[warp * 32];
+  if (op == Collective::syncwarp) return;
+  if (op == Collective::ballot) {
+    unsigned bits = 0;
+    for (unsigned l = 0; l < 32; ++l)
+      if ((need >> l & 1u) && lane0[l].in) bits |= 1u << l;
+    for (unsigned l = 0; l < 32; ++l)
+      if (need >> l & 1u) lane0[l].out = bits;
+    return;
+  }
+  for (int l = 0; l < 32; ++l) {
+    if (!(need >> l & 1u)) continue;
+    Thread& t = lane0[l];
+    int seg = (32 - t.width) & 31, clamp = op == Collective::shfl_up ? 0 : 31;
+    int min_lane = l & seg, max_lane = min_lane | (clamp & ~seg), j = l;
+    bool ok = true;
+    switch (op) {
+      case Collective::shfl_idx:
+        j = min_lane | (t.param & ~seg & 31);
+        break;
+      case Collective::shfl_up:
+        j = l - t.param;
+        ok = t.param >= 0 && j >= max_lane;
+        break;
+      case Collective::shfl_down:
+        j = l + t.param;
+        ok = t.param >= 0 && j <= max_lane;
+        break;
+      case Collective::shfl_xor:
+        j = l ^ (t.param & 31);
+        ok = j <= max_lane;
+        break;
+      default:
+        break;
+    }
+    if (!ok) j = l;  // out of the segment: the lane's own value
+    if (!(need >> j & 1u))
+      fail(w, "bad shuffle",
+           std::string(collective_name(op)) + " at " + site_str(t.site) + ": lane " +
+               std::to_string(l) + " of warp " + std::to_string(warp) + " reads lane " +
+               std::to_string(j) + ", which is not in the mask " + hex(t.mask),
+           &t.site);
+    t.out = lane0[j].in;
+  }
+}
+
+// At quiescence (no thread ready): releases the barrier, or explains why the block is stuck.
+void release_or_report(Worker& w) {
+  const Thread* at_barrier = nullptr;
+  const Thread* exited = nullptr;
+  unsigned n_barrier = 0, n_done = 0;
+  for (unsigned i = 0; i < w.nthreads; ++i) {
+    const Thread& t = w.threads[i];
+    if (t.state == State::warp) {
+      // A stuck collective: name the first missing lane and what it is doing.
+      unsigned warp = i / 32;
+      for (const Group& g : w.groups[warp]) {
+        unsigned missing = g.mask & w.valid_lanes(warp) & ~g.arrived;
+        unsigned m = unsigned(std::countr_zero(missing));
+        const Thread& o = w.threads[warp * 32 + m];
+        const Thread& waiter = w.threads[warp * 32 + unsigned(std::countr_zero(g.arrived))];
+        std::string doing = o.state == State::done ? "has exited"
+                            : o.state == State::barrier
+                                ? "waits at __syncthreads at " + site_str(o.site)
+                                : std::string("waits at ") + collective_name(o.op) + " at " +
+                                      site_str(o.site) + " with mask " + hex(o.mask);
+        fail(w, "deadlock",
+             "lanes " + hex(g.arrived) + " of warp " + std::to_string(warp) + " wait at " +
+                 collective_name(g.op) + " at " + site_str(waiter.site) + " with mask " +
+                 hex(g.mask) + ", but lane " + std::to_string(m) + " " + doing,
+             &waiter.site);
+      }
+    }
+    if (t.state == State::done) {
+      ++n_done;
+      if (!exited) exited = &t;
+    } else if (t.state == State::barrier) {
+      ++n_barrier;
+      if (!at_barrier) {
+        at_barrier = &t;
+      } else if (!same_site(t.site, at_barrier->site) || t.bop != at_barrier->bop) {
+        fail(w, "divergent __syncthreads",
+             "thread " + tid_str(*at_barrier) + " waits at " + site_str(at_barrier->site) +
+                 " but thread " + tid_str(t) + " at " + site_str(t.site),
+             &at_barrier->site);
+      }
+    }
+  }
+  if (n_barrier == 0) return;  // all done
+  if (n_done > 0)
+    fail(w, "deadlock",
+         std::to_string(n_barrier) + " thread(s) wait at __syncthreads at " +
+             site_str(at_barrier->site) + " but " + std::to_string(n_done) +
+             " thread(s) have exited (e.g. thread " + tid_str(*exited) +
+             "); __syncthreads must be reached by every thread of the block",
+         &at_barrier->site);
+  int r = at_barrier->bop == BarrierOp::and_ ? 1 : 0;
+  for (unsigned i = 0; i < w.nthreads; ++i) {
+    int p = w.threads[i].pred;
+    if (at_barrier->bop == BarrierOp::count) r += p;
+    if (at_barrier->bop == BarrierOp::and_) r &= p;
+    if (at_barrier->bop == BarrierOp::or_) r |= p;
+  }
+  w.barrier_result = r;
+  w.ready.clear();
+  w.head = 0;
+  for (unsigned k = 0; k < w.nthreads; ++k) {
+    unsigned i = w.kind == Schedule::reverse ? w.nthreads - 1 - k : k;
+    w.threads[i].state = State::ready;
+    w.ready.push_back(i);
+  }
+}
+
+void schedule_block(Worker& w) {
+  for (;;) {
+    while (w.head < w.ready.size()) {
+      if (w.kind == Schedule::random) {
+        std::size_t k = w.head + w.next_random(unsigned(w.ready.size() - w.head));
+        std::swap(w.ready[w.head], w.ready[k]);
+      }
+      Thread& t = w.threads[w.ready[w.head++]];
+      resume(w, t);
+      if (t.error) {
+        std::exception_ptr e = std::exchange(t.error, nullptr);
+        try {
+          std::rethrow_exception(e);
+        } catch (const Error&) {
+          throw;  // already says where
+        } catch (const std::exception& ex) {
+          fail(w, "exception", "kernel thread " + tid_str(t) + " threw: " + ex.what(), nullptr);
+        } catch (...) {
+          fail(w, "exception", "kernel thread " + tid_str(t) + " threw a non-std exception",
+               nullptr);
+        }
+      }
+    }
+    w.ready.clear();
+    w.head = 0;
+    release_or_report(w);
+    if (w.ready.empty()) return;
+  }
+}
+
+}  // namespace
+
+bool inside_kernel() { return t_worker && t_worker->d; }
+
+void run_block(const LaunchDesc& d, const Schedule& schedule, uint64_t linear) {
+  Worker& w = worker();
+  const unsigned n = d.block.x * d.block.y * d.block.z;
+  while (w.fibers < n) {
+    Thread* t = &w.threads[w.fibers];
+    t->fib = make_fiber(&w, t);
+    ++w.fibers;
+  }
+  blockIdx = {unsigned(linear % d.grid.x), unsigned(linear / d.grid.x % d.grid.y),
+              unsigned(linear / (uint64_t(d.grid.x) * d.grid.y))};
+  blockDim = d.block;
+  gridDim = d.grid;
+  block_epoch = g_epoch.fetch_add(1, std::memory_order_relaxed);
+  if (w.smem_bytes != d.smem || !w.smem) {  // exactly d.smem bytes, so ASan sees overruns
+    ::operator delete(w.smem, std::align_val_t(128));
+    w.smem = ::operator new(std::max<std::size_t>(d.smem, 1), std::align_val_t(128));
+    w.smem_bytes = d.smem;
+  }
+  std::memset(w.smem, 0xFF, d.smem);  // poison: NaN for floats
+  w.d = &d;
+  w.nthreads = n;
+  w.kind = schedule.kind;
+  w.rng = mix64(schedule.seed ^ mix64(linear));
+  for (auto& g : w.groups) g.clear();
+  w.ready.clear();
+  w.head = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    Thread& t = w.threads[i];
+    t.linear = i;
+    t.idx = {i % d.block.x, i / d.block.x % d.block.y, i / (d.block.x * d.block.y)};
+    t.state = State::ready;
+    t.error = nullptr;
+    t.pred = 0;
+    w.ready.push_back(w.kind == Schedule::reverse ? n - 1 - i : i);
+  }
+  try {
+    schedule_block(w);
+  } catch (...) {
+    w.d = nullptr;
+    w.drop_fibers();  // some are suspended mid-kernel: unwind them
+    throw;
+  }
+  w.d = nullptr;
+}
+
+int barrier(BarrierOp op, int pred, const std::source_location& where) {
+  Worker& w = running("__syncthreads");
+  Thread& t = *w.current;
+  t.state = State::barrier;
+  t.site = where;
+  t.bop = op;
+  t.pred = pred;
+  yield(w, t);
+  return w.barrier_result;
+}
+
+uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int param, int width,
+                         const std::source_location& where) {
+  Worker& w = running(collective_name(op));
+  Thread& t = *w.current;
+  const unsigned lane = t.linear % 32, warp = t.linear / 32;
+  if (!(mask >> lane & 1u))
+    fail(w, "bad warp collective",
+         std::string(collective_name(op)) + " at " + site_str(where) + ": lane " +
+             std::to_string(lane) + " is not in its own mask " + hex(mask),
+         &where);
+  if (width < 1 || width > 32 || (width & (width - 1)))
+    fail(w, "bad warp collective",
+         std::string(collective_name(op)) + " at " + site_str(where) + ": width " +
+             std::to_string(width) + " is not a power of two in [1, 32]",
+         &where);
+  t.op = op;
+  t.mask = mask;
+  t.in = value;
+  t.param = param;
+  t.width = width;
+  t.site = where;
+  const unsigned need = mask & w.valid_lanes(warp);
+  std::vector<Group>& groups = w.groups[warp];
+  Group* g = nullptr;
+  for (Group& x : groups) {
+    if (x.mask == mask) {
+      g = &x;
+    } else if (x.mask & mask) {
+      const Thread& o = w.threads[warp * 32 + unsigned(std::countr_zero(x.arrived))];
+      fail(w, "mismatched warp masks",
+           std::string("lane ") + std::to_string(lane) + " of warp " + std::to_string(warp) +
+               " calls " + collective_name(op) + " at " + site_str(where) + " with mask " +
+               hex(mask) + " while lanes " + hex(x.arrived) + " wait at " + collective_name(x.op) +
+               " at " + site_str(o.site) + " with mask " + hex(x.mask),
+           &where);
+    }
+  }
+  if (!g) g = &groups.emplace_back(Group{mask, 0, op});
+  if (g->op != op) {
+    const Thread& o = w.threads[warp * 32 + unsigned(std::countr_zero(g->arrived))];
+    fail(w, "divergent warp collectives",
+         std::string("warp ") + std::to_string(warp) + ": " + collective_name(g->op) + " at " +
+             site_str(o.site) + " and " + collective_name(op) + " at " + site_str(where),
+         &where);
+  }
+  g->arrived |= 1u << lane;
+  if (g->arrived != need) {
+    t.state = State::warp;
+    yield(w, t);
+    return t.out;
+  }
+  // The last lane to arrive computes every lane's result and wakes the others.
+  complete(w, warp, need, op);
+  groups.erase(groups.begin() + (g - groups.data()));
+  push_lanes(w, warp, need & ~(1u << lane));
+  return t.out;
+}
+
+void* dynamic_shared() {
+  Worker& w = running("SIMT_DYNAMIC_SHARED");
+  return w.smem_bytes ? w.smem : nullptr;
+}
+
+}  // namespace simt::detail
