@@ -1,0 +1,85 @@
+#include "data/image.h"
+
+#include <stb/stb_image.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+
+#include "engine/error.h"
+
+namespace bt::data {
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+uint32_t le32(const uint8_t* p) { return uint32_t(p[3]) << 24 | p[2] << 16 | p[1] << 8 | p[0]; }
+uint16_t le16(const uint8_t* p) { return uint16_t(p[1] << 8 | p[0]); }
+
+// PNG: after the signature, chunks {length, type, data, crc} must run to an IEND chunk.
+bool png_complete(const Bytes& b) {
+  size_t p = 8;
+  while (p + 12 <= b.size()) {
+    const size_t len = be32(&b[p]);
+    if (len > b.size() - p - 12) return false;
+    if (std::equal(&b[p + 4], &b[p + 8], "IEND")) return true;
+    p += 12 + len;
+  }
+  return false;
+}
+
+// BMP with a BITMAPINFOHEADER (or later) and no compression (BI_RGB 0, BI_BITFIELDS 3): the
+// pixel array at bfOffBits holds |height| rows of ((w·bpp + 31) / 32)·4 bytes.
+bool bmp_complete(const Bytes& b) {
+  if (b.size() < 34) return false;
+  const uint32_t offset = le32(&b[10]), header = le32(&b[14]);
+  if (header < 40) return true;  // OS/2 headers: rare, left to stb_image
+  const int64_t w = int32_t(le32(&b[18])), h = int32_t(le32(&b[22]));
+  const int64_t bpp = le16(&b[28]);
+  const uint32_t compression = le32(&b[30]);
+  if (compression != 0 && compression != 3) return true;  // RLE: size unknown from the header
+  const int64_t stride = (w * bpp + 31) / 32 * 4;
+  return int64_t(b.size()) >= int64_t(offset) + stride * (h < 0 ? -h : h);
+}
+
+bool starts_with(const Bytes& b, std::initializer_list<uint8_t> sig) {
+  return b.size() >= sig.size() && std::equal(sig.begin(), sig.end(), b.begin());
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  BT_CHECK(f != nullptr, "cannot open ", path);
+  Bytes out;
+  uint8_t buf[1 << 16];
+  size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, f.get())) > 0) out.insert(out.end(), buf, buf + got);
+  BT_CHECK(!std::ferror(f.get()), "error reading ", path);
+  return out;
+}
+
+Image decode_image(const std::vector<uint8_t>& encoded, const std::string& name) {
+  BT_CHECK(!encoded.empty(), "cannot decode ", name, ": empty file");
+  BT_CHECK(encoded.size() < (size_t(1) << 31), "cannot decode ", name, ": file too large");
+  int w = 0, h = 0, channels = 0;
+  std::unique_ptr<uint8_t, void (*)(void*)> px(
+      stbi_load_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels, 3),
+      stbi_image_free);
+  BT_CHECK(px != nullptr, "cannot decode ", name, ": ", stbi_failure_reason());
+  bool complete = true;
+  if (starts_with(encoded, {0x89, 'P', 'N', 'G'})) complete = png_complete(encoded);
+  else if (starts_with(encoded, {'B', 'M'})) complete = bmp_complete(encoded);
+  BT_CHECK(complete, "cannot decode ", name, ": truncated file");
+  Image img;
+  img.w = w;
+  img.h = h;
+  img.pixels.assign(px.get(), px.get() + size_t(w) * h * 3);
+  return img;
+}
+
+Image load_image(const std::string& path) { return decode_image(read_file(path), path); }
+
+}  // namespace bt::data

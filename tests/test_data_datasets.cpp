@@ -1,0 +1,355 @@
+// Datasets: image decoding (JPEG/PNG/BMP; gray, RGBA), ImageFolder order/labels/errors/
+// skip_bad/cache, CIFAR-10 binary, the synthetic set and the train/val split. Every fixture is
+// written by the test into its own temporary directory.
+#include <stb/stb_image_write.h>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <unistd.h>
+
+#include "data/cifar10.h"
+#include "data/image_folder.h"
+#include "data/split.h"
+#include "data/synthetic.h"
+#include "engine/rng.h"
+
+using namespace bt;
+using namespace bt::data;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh directory removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() /
+           ("bt_test_data_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string operator/(const std::string& rel) const {
+    fs::create_directories((path / rel).parent_path());
+    return (path / rel).string();
+  }
+};
+
+// A w×h image with `comp` channels whose pixel (x, y, c) is (x·40 + y·7 + c·60) mod 256.
+std::vector<uint8_t> pattern(int w, int h, int comp) {
+  std::vector<uint8_t> px(size_t(w) * h * comp);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < comp; ++c) px[(size_t(y) * w + x) * comp + c] = uint8_t(x * 40 + y * 7 + c * 60);
+  return px;
+}
+
+void write_png(const std::string& path, int w, int h, int comp) {
+  REQUIRE(stbi_write_png(path.c_str(), w, h, comp, pattern(w, h, comp).data(), w * comp));
+}
+void write_bmp(const std::string& path, int w, int h, int comp) {
+  REQUIRE(stbi_write_bmp(path.c_str(), w, h, comp, pattern(w, h, comp).data()));
+}
+void write_jpg(const std::string& path, int w, int h, int comp) {
+  REQUIRE(stbi_write_jpg(path.c_str(), w, h, comp, pattern(w, h, comp).data(), 95));
+}
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+// Cuts a file to a fraction of its size.
+void truncate_file(const std::string& path, double keep) {
+  fs::resize_file(path, uintmax_t(fs::file_size(path) * keep));
+}
+
+}  // namespace
+
+TEST_CASE("decode PNG RGB, grayscale and RGBA, BMP exactly; JPEG approximately") {
+  TempDir dir;
+  write_png(dir / "rgb.png", 5, 3, 3);
+  write_png(dir / "gray.png", 5, 3, 1);
+  write_png(dir / "rgba.png", 5, 3, 4);
+  write_bmp(dir / "rgb.bmp", 5, 3, 3);
+  write_jpg(dir / "rgb.jpg", 16, 16, 3);
+  const auto rgb = pattern(5, 3, 3), gray = pattern(5, 3, 1), rgba = pattern(5, 3, 4);
+
+  Image a = load_image(dir / "rgb.png");
+  REQUIRE(a.w == 5);
+  REQUIRE(a.h == 3);
+  REQUIRE(a.pixels == rgb);
+  REQUIRE(load_image(dir / "rgb.bmp").pixels == rgb);
+  Image g = load_image(dir / "gray.png");  // gray replicated to R = G = B
+  for (size_t p = 0; p < gray.size(); ++p)
+    for (int c = 0; c < 3; ++c) REQUIRE(g.pixels[p * 3 + c] == gray[p]);
+  Image r = load_image(dir / "rgba.png");  // alpha dropped
+  for (size_t p = 0; p < 15; ++p)
+    for (int c = 0; c < 3; ++c) REQUIRE(r.pixels[p * 3 + c] == rgba[p * 4 + c]);
+  Image j = load_image(dir / "rgb.jpg");
+  REQUIRE(j.w == 16);
+  const auto ref = pattern(16, 16, 3);
+  double err = 0;
+  for (size_t k = 0; k < ref.size(); ++k) err += std::abs(int(j.pixels[k]) - int(ref[k]));
+  REQUIRE(err / ref.size() < 12);  // lossy, chroma-subsampled; the pattern has hard edges
+}
+
+TEST_CASE("truncated or fake files are rejected with the file's name") {
+  TempDir dir;
+  const std::string jpg = dir / "cut.jpg", png = dir / "cut.png", bmp = dir / "cut.bmp",
+                    txt = dir / "text.jpg";
+  write_jpg(jpg, 64, 64, 3);
+  write_png(png, 64, 64, 3);
+  write_bmp(bmp, 64, 64, 3);
+  write_text(txt, "this is not an image\n");
+  // Cuts stb_image accepts by itself: a PNG cut in its final CRC, a BMP missing pixel rows.
+  REQUIRE_NOTHROW(load_image(png));
+  REQUIRE_NOTHROW(load_image(bmp));
+  fs::resize_file(png, fs::file_size(png) - 2);
+  truncate_file(bmp, 0.6);
+  for (const auto& f : {png, bmp})
+    REQUIRE_THROWS_WITH(load_image(f), Catch::Contains(f) && Catch::Contains("truncated"));
+  // Cuts stb_image rejects (a JPEG must end its scan with a marker; a PNG's image data).
+  REQUIRE_NOTHROW(load_image(jpg));
+  for (double keep : {0.99, 0.6, 0.1}) {
+    truncate_file(jpg, keep);
+    truncate_file(png, keep);
+    REQUIRE_THROWS_WITH(load_image(jpg), Catch::Contains(jpg));
+    REQUIRE_THROWS_WITH(load_image(png), Catch::Contains(png));
+  }
+  REQUIRE_THROWS_AS(load_image(txt), Error);
+  REQUIRE_THROWS_WITH(load_image(txt), Catch::Contains(txt));
+  REQUIRE_THROWS_WITH(load_image(dir / "absent.png"), Catch::Contains("absent.png"));
+}
+
+TEST_CASE("ImageFolder: sorted classes and files, labels, formats, nesting, cache") {
+  TempDir dir;
+  const std::string root = (dir.path / "root").string();
+  write_png(dir / "root/zebra/b.png", 4, 4, 3);
+  write_bmp(dir / "root/zebra/a.BMP", 4, 4, 3);
+  write_png(dir / "root/apple/z.png", 4, 4, 1);
+  write_png(dir / "root/apple/sub/m.png", 4, 4, 4);
+  write_jpg(dir / "root/apple/k.jpeg", 8, 8, 3);
+  write_text(dir / "root/apple/notes.txt", "ignored");
+  write_text(dir / "root/stray.png", "files directly in root are not samples");
+  fs::create_directories(dir.path / "root/.hidden");
+
+  for (size_t cache : {size_t(0), size_t(1) << 20}) {
+    ImageFolderOptions opt;
+    opt.cache_bytes = cache;
+    ImageFolder ds(root, opt);
+    REQUIRE(ds.classes() == std::vector<std::string>{"apple", "zebra"});
+    REQUIRE(ds.num_classes() == 2);
+    REQUIRE(ds.size() == 5);
+    const std::vector<std::string> names = {"k.jpeg", "sub/m.png", "z.png", "a.BMP", "b.png"};
+    const std::vector<int> labels = {0, 0, 0, 1, 1};
+    for (int64_t i = 0; i < ds.size(); ++i) {
+      REQUIRE(ds.path(i).ends_with(names[i]));
+      REQUIRE(ds.label(i) == labels[i]);
+    }
+    REQUIRE(ds.image(3).pixels == pattern(4, 4, 3));
+    REQUIRE(ds.image(0).w == 8);
+    REQUIRE(ds.cached_count() == (cache ? 5 : 0));
+    REQUIRE_THROWS_WITH(ds.image(5), Catch::Contains("out of range"));
+  }
+  ImageFolderOptions tiny;
+  tiny.cache_bytes = 4 * 4 * 3 * 2;  // room for exactly two 4×4 images
+  ImageFolder partial(root, tiny);
+  REQUIRE(partial.cached_count() == 2);
+  REQUIRE(partial.cached_bytes() == tiny.cache_bytes);
+  REQUIRE(partial.image(4).pixels == pattern(4, 4, 3));
+}
+
+TEST_CASE("ImageFolder errors name the offending path") {
+  TempDir dir;
+  const std::string missing = (dir.path / "nope").string();
+  REQUIRE_THROWS_WITH(ImageFolder(missing), Catch::Contains(missing));
+  const std::string empty = dir / "empty/";
+  REQUIRE_THROWS_WITH(ImageFolder(empty), Catch::Contains(empty) && Catch::Contains("no class"));
+  write_png(dir / "root/good/a.png", 4, 4, 3);
+  write_text(dir / "root/bare/readme.txt", "no images here");
+  const std::string bare = (dir.path / "root/bare").string();
+  REQUIRE_THROWS_WITH(ImageFolder((dir.path / "root").string()), Catch::Contains(bare));
+}
+
+TEST_CASE("ImageFolder with bad files: error naming the file, or skip_bad counts them") {
+  TempDir dir;
+  const std::string root = (dir.path / "root").string();
+  write_png(dir / "root/a/0.png", 8, 8, 3);
+  write_jpg(dir / "root/a/1.jpg", 32, 32, 3);
+  write_png(dir / "root/b/0.png", 8, 8, 3);
+  const std::string cut = dir / "root/a/1.jpg", fake = dir / "root/b/1.jpg";
+  truncate_file(cut, 0.5);
+  write_text(fake, "plain text with a .jpg name");
+
+  ImageFolderOptions lazy;  // no decoding at scan time: the error comes from image()
+  lazy.cache_bytes = 0;
+  ImageFolder ds(root, lazy);
+  REQUIRE(ds.size() == 4);
+  REQUIRE_THROWS_WITH(ds.image(1), Catch::Contains(cut));
+  REQUIRE_THROWS_WITH(ds.image(3), Catch::Contains(fake));
+  REQUIRE(ds.image(0).w == 8);
+
+  // With the cache on, files are decoded at scan time; the first bad file by order is named.
+  REQUIRE_THROWS_WITH(ImageFolder(root), Catch::Contains(cut));
+
+  for (size_t cache : {size_t(0), size_t(1) << 20}) {
+    ImageFolderOptions skip;
+    skip.skip_bad = true;
+    skip.cache_bytes = cache;
+    ImageFolder ok(root, skip);
+    REQUIRE(ok.skipped_count() == 2);
+    REQUIRE(ok.size() == 2);
+    REQUIRE(ok.label(0) == 0);
+    REQUIRE(ok.label(1) == 1);
+    REQUIRE(ok.image(1).pixels == pattern(8, 8, 3));
+  }
+  truncate_file(dir / "root/b/0.png", 0.5);  // class b now has no decodable image
+  ImageFolderOptions skip;
+  skip.skip_bad = true;
+  REQUIRE_THROWS_WITH(ImageFolder(root, skip), Catch::Contains((dir.path / "root/b").string()));
+}
+
+TEST_CASE("CIFAR-10 binary: records, CHW to HWC, missing and truncated files") {
+  TempDir dir;
+  // Record r of batch b: label (b + r) mod 10, channel c of pixel p = (p + 50c + r) mod 256.
+  auto write_batch = [&](const std::string& name, int records, int b) {
+    std::ofstream f(dir / name, std::ios::binary);
+    for (int r = 0; r < records; ++r) {
+      f.put(char((b + r) % 10));
+      for (int c = 0; c < 3; ++c)
+        for (int p = 0; p < 1024; ++p) f.put(char((p + 50 * c + r) % 256));
+    }
+  };
+  for (int b = 1; b <= 5; ++b) write_batch("data_batch_" + std::to_string(b) + ".bin", 2, b);
+  write_batch("test_batch.bin", 3, 0);
+
+  Cifar10Binary train(dir.path.string(), true), test(dir.path.string(), false);
+  REQUIRE(train.size() == 10);
+  REQUIRE(test.size() == 3);
+  REQUIRE(train.num_classes() == 10);
+  REQUIRE(train.label(0) == 1);
+  REQUIRE(train.label(9) == 6);  // batch 5, record 1
+  REQUIRE(test.label(2) == 2);
+  Image img = train.image(3);  // batch 2, record 1
+  REQUIRE(img.w == 32);
+  REQUIRE(img.h == 32);
+  const int p = 5 * 32 + 7;
+  for (int c = 0; c < 3; ++c) REQUIRE(img.pixels[p * 3 + c] == (p + 50 * c + 1) % 256);
+  REQUIRE(Cifar10Binary::class_names()[train.label(0)] == "automobile");
+
+  const std::string b3 = dir / "data_batch_3.bin";
+  truncate_file(b3, 0.7);
+  REQUIRE_THROWS_WITH(Cifar10Binary(dir.path.string()), Catch::Contains(b3) && Catch::Contains("truncated"));
+  fs::remove(b3);
+  REQUIRE_THROWS_WITH(Cifar10Binary(dir.path.string()), Catch::Contains(b3) && Catch::Contains("missing"));
+  REQUIRE_NOTHROW(Cifar10Binary(dir.path.string(), false));
+}
+
+TEST_CASE("synthetic dataset: deterministic, balanced, separable by a nearest-centroid rule") {
+  SyntheticOptions opt;
+  opt.size = 2000;
+  opt.seed = 7;
+  SyntheticDataset ds(opt), same(opt);
+  opt.seed = 8;
+  SyntheticDataset other(opt);
+  REQUIRE(ds.num_classes() == 10);
+  REQUIRE(ds.image(123).pixels == same.image(123).pixels);
+  REQUIRE(ds.image(123).pixels != other.image(123).pixels);
+  REQUIRE(ds.image(123).pixels != ds.image(133).pixels);  // same class, another sample
+  std::vector<int> counts(10, 0);
+  for (int64_t i = 0; i < ds.size(); ++i) ++counts[ds.label(i)];
+  for (int c : counts) REQUIRE(c == 200);
+
+  // Class structure: nearest class-centroid on 4×4-pooled pixels, fitted on the first half,
+  // beats chance (10 %) by far on the second half.
+  auto features = [&](int64_t i) {
+    Image im = ds.image(i);
+    std::vector<double> f(4 * 4 * 3, 0);
+    for (int y = 0; y < 32; ++y)
+      for (int x = 0; x < 32; ++x)
+        for (int c = 0; c < 3; ++c) f[((y / 8) * 4 + x / 8) * 3 + c] += im.pixels[(y * 32 + x) * 3 + c];
+    return f;
+  };
+  std::vector<std::vector<double>> centroid(10, std::vector<double>(48, 0));
+  for (int64_t i = 0; i < 1000; ++i) {
+    auto f = features(i);
+    for (int k = 0; k < 48; ++k) centroid[ds.label(i)][k] += f[k] / 100;
+  }
+  int correct = 0;
+  for (int64_t i = 1000; i < 2000; ++i) {
+    auto f = features(i);
+    int best = 0;
+    double best_d = 1e300;
+    for (int c = 0; c < 10; ++c) {
+      double d = 0;
+      for (int k = 0; k < 48; ++k) d += (f[k] - centroid[c][k]) * (f[k] - centroid[c][k]);
+      if (d < best_d) best_d = d, best = c;
+    }
+    correct += best == ds.label(i);
+  }
+  INFO("nearest-centroid accuracy " << correct / 10.0 << " %");
+  REQUIRE(correct > 300);
+}
+
+TEST_CASE("train/val split: stratified and shuffled, deterministic, disjoint") {
+  SyntheticOptions opt;
+  opt.size = 1000;
+  auto ds = std::make_shared<SyntheticDataset>(opt);
+  Split s = split_dataset(ds, 0.1, 3);
+  REQUIRE(s.val->size() == 100);
+  REQUIRE(s.train->size() == 900);
+  std::vector<int> val_counts(10, 0);
+  for (int64_t i = 0; i < s.val->size(); ++i) ++val_counts[s.val->label(i)];
+  for (int c : val_counts) REQUIRE(c == 10);
+  std::set<int64_t> all;
+  for (const auto& part : {s.train, s.val})
+    for (int64_t i = 0; i < part->size(); ++i) all.insert(part->base_index(i));
+  REQUIRE(all.size() == 1000);
+  REQUIRE(s.val->image(0).pixels == ds->image(s.val->base_index(0)).pixels);
+
+  Split again = split_dataset(ds, 0.1, 3), other = split_dataset(ds, 0.1, 4);
+  std::vector<int64_t> a, b, c;
+  for (int64_t i = 0; i < 100; ++i) {
+    a.push_back(s.val->base_index(i));
+    b.push_back(again.val->base_index(i));
+    c.push_back(other.val->base_index(i));
+  }
+  REQUIRE(a == b);
+  REQUIRE(a != c);
+  Split sh = split_dataset(ds, 0.25, 3, SplitMode::shuffled);
+  REQUIRE(sh.val->size() == 250);
+  REQUIRE(split_dataset(ds, 0.0, 3).val->size() == 0);
+  REQUIRE_THROWS_WITH(split_dataset(ds, 1.0, 3), Catch::Contains("val split"));
+}
+
+TEST_CASE("ImageFolder on CIFAR-10 JPEGs from the shared tarball (if present)") {
+  const char* tarball = "/work/shared/data/cifar10-train-jpg.tar.gz";
+  if (!fs::exists(tarball)) {
+    WARN("skipped: " << tarball << " not found");
+    return;
+  }
+  TempDir dir;
+  const std::string cmd = std::string("tar xzf ") + tarball + " -C " + dir.path.string() +
+                          " --wildcards 'train/*/00[0-2]*.jpg'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  ImageFolderOptions opt;
+  opt.threads = 2;
+  ImageFolder ds((dir.path / "train").string(), opt);
+  REQUIRE(ds.num_classes() == 10);
+  REQUIRE(ds.size() == 300);
+  REQUIRE(ds.cached_count() == 300);
+  REQUIRE(ds.classes()[0] == "airplane");
+  REQUIRE(ds.label(299) == 9);
+  Image img = ds.image(0);
+  REQUIRE(img.w == 32);
+  REQUIRE(img.h == 32);
+  double mean = 0;
+  for (uint8_t v : img.pixels) mean += v;
+  mean /= img.pixels.size();
+  REQUIRE(mean > 5);
+  REQUIRE(mean < 250);
+}
