@@ -1,0 +1,27 @@
+#include "engine/optim/adamw.h"
+
+#include "engine/ops/dispatch.h"
+#include "kernels/cpu/optim_kernels.h"
+
+namespace bt::optim {
+
+AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions opts)
+    : Optimizer(std::move(groups)), options(opts) {
+  BT_CHECK(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1,
+           "AdamW: betas must be in [0, 1), got (", options.beta1, ", ", options.beta2, ")");
+  BT_CHECK(options.eps > 0, "AdamW: eps must be > 0, got ", options.eps);
+}
+
+void AdamW::update(const ParamGroup& group, const std::string& name, const Tensor& p,
+                   const Tensor& g) {
+  const std::vector<SlotSpec> specs = slots();
+  Tensor m = slot(name, specs[0], p), v = slot(name, specs[1], p);
+  double& step = slot(name, specs[2], p).data<double>()[0];  // a CPU f64 scalar
+  step += 1;
+  BT_DISPATCH(p.dtype(), T,
+              cpu::adamw_step<T>(p.numel(), p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(),
+                                 T(group.lr), T(options.beta1), T(options.beta2),
+                                 T(options.eps), T(group.weight_decay), int64_t(step)));
+}
+
+}  // namespace bt::optim
