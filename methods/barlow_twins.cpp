@@ -1,0 +1,23 @@
+#include "methods/barlow_twins.h"
+
+#include "methods/ssl_losses.h"
+#include "models/mlp.h"
+
+namespace bt::methods {
+
+BarlowTwins::BarlowTwins(const MethodConfig& config, Rng& rng) : Method(config, rng) {
+  const int64_t hidden = config.proj_hidden ? config.proj_hidden : scaled_width(2048, config.head_scale);
+  const int64_t out = config.proj_out ? config.proj_out : scaled_width(2048, config.head_scale);
+  projector_ = register_module(
+      "projector", models::make_mlp({.dims = {backbone_->feature_dim(), hidden, hidden, out}}, rng));
+  lambda_ = config.bt_lambda < 0 ? barlow_twins_auto_lambda(out) : config.bt_lambda;
+}
+
+Tensor BarlowTwins::loss(const Tensor& view1, const Tensor& view2) {
+  Tensor z1 = projector_->forward(backbone_->forward(view1));
+  Tensor z2 = projector_->forward(backbone_->forward(view2));
+  keep_embeddings(z1, z2);
+  return barlow_twins_loss(z1, z2, lambda_);
+}
+
+}  // namespace bt::methods

@@ -1,0 +1,32 @@
+#include "methods/method.h"
+
+#include <cmath>
+
+#include "methods/barlow_twins.h"
+#include "methods/byol.h"
+#include "methods/simclr.h"
+
+namespace bt::methods {
+
+Method::Method(const MethodConfig& config, Rng& rng) : config_(config) {
+  backbone_ = register_module("backbone", std::make_shared<models::ResNet>(config.backbone, rng));
+}
+
+void Method::keep_embeddings(const Tensor& z1, const Tensor& z2) {
+  last_z1_ = z1.detach();
+  last_z2_ = z2.detach();
+}
+
+int64_t scaled_width(int64_t d, double scale) {
+  return std::max<int64_t>(8, int64_t(std::lround(double(d) * scale)));
+}
+
+std::unique_ptr<Method> make_method(const MethodConfig& config, Rng& rng) {
+  if (config.method == "barlow") return std::make_unique<BarlowTwins>(config, rng);
+  if (config.method == "byol") return std::make_unique<Byol>(config, rng, /*simsiam=*/false);
+  if (config.method == "simsiam") return std::make_unique<Byol>(config, rng, /*simsiam=*/true);
+  if (config.method == "simclr") return std::make_unique<SimClr>(config, rng);
+  throw Error("unknown method '" + config.method + "': expected barlow, byol, simsiam or simclr");
+}
+
+}  // namespace bt::methods

@@ -1,0 +1,57 @@
+#pragma once
+// An SSL method: an encoder (ResNet backbone) plus its heads and loss. Two augmented views go
+// in, a scalar loss comes out; after each optimizer step the method may update state that is
+// not trained by gradients (BYOL's EMA target).
+#include <memory>
+#include <string>
+
+#include "engine/nn/module.h"
+#include "models/resnet.h"
+
+namespace bt::methods {
+
+struct MethodConfig {
+  std::string method = "barlow";  // barlow, byol, simsiam, simclr
+  models::ResNetConfig backbone;
+  // Head sizes; 0 picks the method's default from DESIGN §5 (scaled by `head_scale`).
+  int64_t proj_hidden = 0, proj_out = 0, pred_hidden = 0;
+  double head_scale = 1.0;          // multiplies the default head widths (narrow CPU runs)
+  double bt_lambda = 0.0051;        // Barlow Twins off-diagonal weight; < 0 means auto = 1/(D−1)
+  double temperature = 0.5;         // SimCLR τ (0.5 CIFAR, 0.1 ImageNet)
+  double byol_tau_base = 0.99;      // BYOL EMA momentum at step 0 (→ 1 by a cosine)
+};
+
+class Method : public nn::Module {
+ public:
+  // Loss of a pair of views (N, 3, H, W).
+  virtual Tensor loss(const Tensor& view1, const Tensor& view2) = 0;
+  // Called after every optimizer step with the step index k (1-based) and the total K.
+  virtual void after_step(int64_t /*step*/, int64_t /*total_steps*/) {}
+  // The parameters the optimizer trains (BYOL's target network is not among them).
+  virtual nn::NamedTensors trainable_parameters() const { return named_parameters(); }
+  virtual std::string name() const = 0;
+
+  models::ResNet& backbone() { return *backbone_; }
+  // The embeddings of the last loss() call's first and second view (detached), for the
+  // collapse metrics and the Barlow Twins heatmap.
+  const Tensor& last_z1() const { return last_z1_; }
+  const Tensor& last_z2() const { return last_z2_; }
+
+ protected:
+  Method(const MethodConfig& config, Rng& rng);
+  void keep_embeddings(const Tensor& z1, const Tensor& z2);
+
+  MethodConfig config_;
+  std::shared_ptr<models::ResNet> backbone_;
+
+ private:
+  Tensor last_z1_, last_z2_;
+};
+
+// Builds the method named by config.method; an unknown name is an error naming it.
+std::unique_ptr<Method> make_method(const MethodConfig& config, Rng& rng);
+
+// Head widths scaled for narrow runs: round(d · scale), at least 8.
+int64_t scaled_width(int64_t d, double scale);
+
+}  // namespace bt::methods

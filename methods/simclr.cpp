@@ -1,0 +1,23 @@
+#include "methods/simclr.h"
+
+#include "methods/ssl_losses.h"
+#include "models/mlp.h"
+
+namespace bt::methods {
+
+SimClr::SimClr(const MethodConfig& config, Rng& rng) : Method(config, rng) {
+  const int64_t hidden = config.proj_hidden ? config.proj_hidden : scaled_width(2048, config.head_scale);
+  const int64_t out = config.proj_out ? config.proj_out : 128;
+  projector_ = register_module(
+      "projector", models::make_mlp({.dims = {backbone_->feature_dim(), hidden, out}, .hidden_bias = true,
+                                     .last_bias = true}, rng));
+}
+
+Tensor SimClr::loss(const Tensor& view1, const Tensor& view2) {
+  Tensor z1 = projector_->forward(backbone_->forward(view1));
+  Tensor z2 = projector_->forward(backbone_->forward(view2));
+  keep_embeddings(z1, z2);
+  return nt_xent_loss(z1, z2, config_.temperature);
+}
+
+}  // namespace bt::methods

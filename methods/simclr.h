@@ -1,0 +1,18 @@
+#pragma once
+// SimCLR (Chen et al. 2020): NT-Xent over the two views' normalised projections.
+// Projector feature → 2048 (BN, ReLU) → 128.
+#include "methods/method.h"
+
+namespace bt::methods {
+
+class SimClr : public Method {
+ public:
+  SimClr(const MethodConfig& config, Rng& rng);
+  Tensor loss(const Tensor& view1, const Tensor& view2) override;
+  std::string name() const override { return "simclr"; }
+
+ private:
+  std::shared_ptr<nn::Sequential> projector_;
+};
+
+}  // namespace bt::methods
