@@ -11,17 +11,20 @@
 // are not available there: use the spellings above.
 #include <cstddef>
 #include <source_location>
-#include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "simt_error.h"
+
 namespace simt {
 
-// Every failure of a launch (bad configuration, deadlock, divergent barrier, no CUDA device,
-// an exception thrown by kernel code) reaches the host thread as a simt::Error.
-struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+// True in the emulator build (g++), false under nvcc: e.g. launchers pick smaller grids when
+// every CUDA thread costs a fiber switch.
+#if defined(__CUDACC__)
+inline constexpr bool emulated = false;
+#else
+inline constexpr bool emulated = true;
+#endif
 
 }  // namespace simt
 
@@ -41,7 +44,8 @@ inline void check_cuda(cudaError_t e, const std::source_location& where) {
   std::string msg = (e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice)
                         ? std::string("no CUDA device (") + cudaGetErrorString(e) + ")"
                         : std::string("CUDA error: ") + cudaGetErrorString(e);
-  throw Error(msg + " at launch from " + where.file_name() + ":" + std::to_string(where.line()));
+  throw Error("simt: " + msg + " at launch from " + where.file_name() + ":" +
+              std::to_string(where.line()) + " in `" + where.function_name() + "`");
 }
 
 // simt::launch(kernel, grid, block, smem, stream, args...): a class whose constructor

@@ -220,7 +220,7 @@ Worker& running(const char* what) {
 
 bool same_site(const std::source_location& a, const std::source_location& b) {
   return a.line() == b.line() && a.column() == b.column() &&
-         std::strcmp(a.file_name(), b.file_name()) == 0;
+         (a.file_name() == b.file_name() || std::strcmp(a.file_name(), b.file_name()) == 0);
 }
 
 // Appends lanes `lanes` of warp `warp` to the ready queue in schedule order.

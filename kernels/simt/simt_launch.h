@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "simt_device.h"
+#include "simt_error.h"
 
 namespace simt {
 
