@@ -32,6 +32,7 @@ class Method : public nn::Module {
   virtual std::string name() const = 0;
 
   models::ResNet& backbone() { return *backbone_; }
+  const models::ResNet& backbone() const { return *backbone_; }
   // The embeddings of the last loss() call's first and second view (detached), for the
   // collapse metrics and the Barlow Twins heatmap.
   const Tensor& last_z1() const { return last_z1_; }
