@@ -112,6 +112,15 @@ TEST_CASE("LARS: trust ratio, momentum, excluded parameters, zero norms") {
   require_close(b, {0.71, -1.58});
   require_close(lars.state().at("w.momentum_buffer"), {0.1134, 0.1512});
 
+  // g ⊥ w, so ‖g + wd·w‖ differs from solo-learn's ‖g‖ + wd‖w‖ (= 1): w = (3, 4),
+  // g = (0.4, −0.3): d = (0.7, 0.1), ‖d‖ = √0.5; q = 0.02·5/√0.5 = 0.1√2;
+  // w = w − 0.5·0.1√2 (0.7, 0.1) = (3 − 0.0494975, 4 − 0.0070711)
+  Tensor w2 = param({3, 4});
+  LARS ortho({group({{"w2", w2}}, 0.5, 0.1)}, {0.9, 0.02, false});
+  set_grad(w2, {0.4, -0.3});
+  ortho.step();
+  require_close(w2, {2.9505025253169417, 3.9929289321881345});
+
   // ‖p‖ = 0: q = 1, so d = g + wd·0 = g = (1, 2); p = −0.5 (1, 2).
   Tensor z = param({0, 0});
   LARS zero({group({{"z", z}}, 0.5, 0.1)}, {0.9, 0.02, false});
