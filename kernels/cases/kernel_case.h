@@ -1,0 +1,71 @@
+#pragma once
+// The kernel-case registry (DESIGN §7, after ggml's test-backend-ops): every kernel family
+// lists its cases once, and the same list drives the tests (each fast version against the
+// reference, check.h) and tools/kernel_bench (error, time, GFLOP/s, GB/s).
+//
+// A family is a name and a function from suite options to cases. The built-in families are
+// listed in registry.cpp; a family that lives in another library (one that cannot be a
+// dependency of bt_kernel_cases, e.g. CUDA kernels on a device) calls register_family() before
+// its cases are collected. See conv2d_cases.cpp for a complete family.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kernels/cases/buffer.h"
+
+namespace bt::cases {
+
+// The buffers of one run: inputs are read; outputs hold their initial contents when made
+// (NaN for kernels that overwrite, so an element never written is caught) and the results after.
+struct CaseData {
+  std::vector<Buffer> inputs;
+  std::vector<Buffer> outputs;
+};
+
+struct KernelCase {
+  std::string family;                 // "conv2d", "matmul", ...
+  std::string name;                   // unique within the family
+  std::vector<std::string> versions;  // the fast versions; "reference" is implicit
+  std::string preferred;              // the version production code dispatches to ("" = none)
+  std::string group;                  // kernel_bench summarises a group's cases ("net/pass" also counts in "net")
+  double count = 1;                   // times the case occurs in its group (identical layers)
+  double flops = 0, bytes = 0;        // of one run (bytes: inputs read + outputs written once)
+  double atol = 0, rtol = 0;          // an output passes when |got − ref| ≤ atol + rtol·|ref|
+  std::map<std::string, double> tol_scale;  // × atol and rtol for versions with a looser contract
+
+  std::function<CaseData()> make_inputs;                            // deterministic
+  std::function<void(const std::string& version, CaseData&)> run;  // any version or "reference"
+
+  // Optional: when the reference is too slow at this size, errors are measured on this smaller
+  // case instead (e.g. the same layer at batch 2); check_note says so ("checked at N=2").
+  std::function<KernelCase()> check_variant;
+  std::string check_note;
+
+  // Optional: how a version runs at this case, for the benchmark table (e.g. the oneDNN
+  // implementation picked: "jit_wino_4x3:avx512_core").
+  std::function<std::string(const std::string& version)> describe;
+};
+
+inline constexpr const char* kReference = "reference";
+
+enum class Suite { test, bench };
+struct SuiteOptions {
+  Suite suite = Suite::test;
+  bool quick = false;  // fewer / smaller cases (CI)
+};
+
+struct Family {
+  std::string name;
+  std::function<std::vector<KernelCase>(const SuiteOptions&)> cases;
+};
+
+// Adds a family to the registry (for families outside bt_kernel_cases).
+void register_family(Family family);
+// The names of the built-in and registered families.
+std::vector<std::string> family_names();
+// The cases of the named families (every family when `families` is empty), in registry order.
+// Throws std::invalid_argument for an unknown family name.
+std::vector<KernelCase> collect_cases(const SuiteOptions& options, const std::vector<std::string>& families = {});
+
+}  // namespace bt::cases

@@ -1,0 +1,143 @@
+// matmul cases: bt::cpu::gemm (OpenBLAS sgemm / dgemm) against bt::cpu::gemm_ref, for
+// C (M, N) = alpha·op(A)·op(B) + beta·C, row-major with optional row padding (ld > width).
+#include <cmath>
+#include <stdexcept>
+
+#include "kernels/cases/families.h"
+#include "kernels/cpu/gemm.h"
+
+namespace bt::cases {
+namespace {
+
+struct GemmSpec {
+  bool ta = false, tb = false;
+  int64_t M = 1, N = 1, K = 1;
+  double alpha = 1, beta = 0;
+  int64_t pad = 0;  // extra elements at the end of every row of A, B and C
+};
+
+// Padding columns of C hold this value before and (must) after the call.
+constexpr double kPadValue = 777;
+
+template <class T>
+void run_gemm(bool fast, const GemmSpec& g, CaseData& d) {
+  const int64_t lda = (g.ta ? g.M : g.K) + g.pad, ldb = (g.tb ? g.K : g.N) + g.pad, ldc = g.N + g.pad;
+  const T* A = d.inputs[0].data<T>();
+  const T* B = d.inputs[1].data<T>();
+  T* C = d.outputs[0].data<T>();
+  if (fast)
+    cpu::gemm(g.ta, g.tb, g.M, g.N, g.K, T(g.alpha), A, lda, B, ldb, T(g.beta), C, ldc);
+  else
+    cpu::gemm_ref(g.ta, g.tb, g.M, g.N, g.K, T(g.alpha), A, lda, B, ldb, T(g.beta), C, ldc);
+}
+
+std::string spec_name(const GemmSpec& g, DType dt) {
+  auto i = [](int64_t v) { return std::to_string(v); };
+  std::string n = std::string(to_string(dt)) + " " + (g.ta ? "T" : "N") + (g.tb ? "T" : "N") + " " + i(g.M) + "x" +
+                  i(g.N) + "x" + i(g.K);
+  if (g.alpha != 1) n += " alpha" + std::to_string(g.alpha).substr(0, 4);
+  n += g.beta == 0 ? " beta0" : " beta1";
+  if (g.pad) n += " pad" + i(g.pad);
+  return n;
+}
+
+// A and B uniform in [−1, 1); C starts random when beta ≠ 0 and NaN when beta = 0 (the BLAS
+// contract: C is not read), its padding columns at kPadValue.
+KernelCase gemm_case(const GemmSpec& g, DType dt) {
+  KernelCase c;
+  c.family = "matmul";
+  c.name = spec_name(g, dt);
+  c.versions = {"blas"};
+  c.preferred = "blas";
+  c.flops = 2.0 * double(g.M) * double(g.N) * double(g.K);
+  c.bytes = (dt == DType::f32 ? 4.0 : 8.0) * double(g.M * g.K + g.K * g.N + (g.beta != 0 ? 2 : 1) * g.M * g.N);
+  const double eps = dt == DType::f32 ? 2e-6 : 1e-13;
+  c.atol = eps * std::sqrt(double(g.K));
+  c.rtol = eps;
+  const std::vector<int64_t> a_shape{g.ta ? g.K : g.M, (g.ta ? g.M : g.K) + g.pad};
+  const std::vector<int64_t> b_shape{g.tb ? g.N : g.K, (g.tb ? g.K : g.N) + g.pad};
+  c.make_inputs = [g, dt, a_shape, b_shape] {
+    CaseData d;
+    d.inputs.emplace_back("A", dt, a_shape);
+    d.inputs.emplace_back("B", dt, b_shape);
+    d.inputs[0].fill_uniform(1, -1, 1);
+    d.inputs[1].fill_uniform(2, -1, 1);
+    Buffer& C = d.outputs.emplace_back("C", dt, std::vector<int64_t>{g.M, g.N + g.pad});
+    C.fill_uniform(3, -1, 1);
+    for (int64_t i = 0; i < g.M; ++i)
+      for (int64_t j = 0; j < g.N + g.pad; ++j)
+        if (j >= g.N)
+          C.set(i * (g.N + g.pad) + j, kPadValue);
+        else if (g.beta == 0)
+          C.set(i * (g.N + g.pad) + j, NAN);
+    return d;
+  };
+  c.run = [g, dt](const std::string& version, CaseData& d) {
+    if (version != "blas" && version != kReference) throw std::invalid_argument("matmul: unknown version " + version);
+    if (dt == DType::f32)
+      run_gemm<float>(version == "blas", g, d);
+    else
+      run_gemm<double>(version == "blas", g, d);
+  };
+  return c;
+}
+
+std::vector<KernelCase> test_cases(const SuiteOptions& opt) {
+  struct Size {
+    int64_t M, N, K;
+  };
+  std::vector<Size> sizes{{7, 5, 3}, {1, 1, 1}, {1, 13, 9}, {17, 1, 11}, {9, 15, 1}, {64, 48, 33}};
+  if (!opt.quick) sizes.push_back({130, 67, 129});
+  std::vector<KernelCase> cases;
+  for (DType dt : {DType::f32, DType::f64})
+    for (int t = 0; t < 4; ++t)
+      for (const Size& sz : sizes)
+        for (double beta : {0.0, 1.0}) {
+          GemmSpec g{.ta = (t & 1) != 0, .tb = (t & 2) != 0, .M = sz.M, .N = sz.N, .K = sz.K, .beta = beta};
+          cases.push_back(gemm_case(g, dt));
+          if (sz.M == 7) {  // strided rows and a non-unit alpha on one shape
+            g.pad = 3;
+            g.alpha = 0.5;
+            cases.push_back(gemm_case(g, dt));
+          }
+        }
+  return cases;
+}
+
+// sgemm at 2048³ (the machine's figure) and the GEMM shapes a ResNet / SSL step produces.
+std::vector<KernelCase> bench_cases(const SuiteOptions& opt) {
+  const int64_t big = opt.quick ? 512 : 2048;
+  struct Named {
+    std::string group;
+    GemmSpec g;
+  };
+  const std::vector<Named> specs{
+      {kSgemmPeakGroup, {.M = big, .N = big, .K = big}},
+      {"resnet", {.M = 64, .N = 1024, .K = 576}},           // im2col forward, layer1 at width 64
+      {"resnet", {.M = 512, .N = 512, .K = 4608}},          // im2col forward, layer4 chunk at width 64
+      {"resnet", {.tb = true, .M = 64, .N = 576, .K = 1024}},  // im2col backward_weight, layer1
+      {"ssl-head", {.M = 256, .N = 2048, .K = 2048}},       // projector Linear, batch 256
+      {"ssl-head", {.ta = true, .M = 2048, .N = 2048, .K = 256}},  // its weight gradient
+  };
+  std::vector<KernelCase> cases;
+  for (const Named& n : specs) {
+    KernelCase c = gemm_case(n.g, DType::f32);
+    c.group = n.group;
+    if (n.g.M * n.g.N * n.g.K > (int64_t(1) << 27)) {  // the reference would take seconds
+      GemmSpec small = n.g;
+      small.M = 64;
+      c.check_variant = [small] { return gemm_case(small, DType::f32); };
+      c.check_note = "checked at M=64";
+    }
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+}  // namespace
+
+Family matmul_family() {
+  return {"matmul", [](const SuiteOptions& opt) { return opt.suite == Suite::test ? test_cases(opt) : bench_cases(opt); }};
+}
+
+}  // namespace bt::cases

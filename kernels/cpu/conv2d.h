@@ -1,0 +1,33 @@
+#pragma once
+// 2-D convolution on the CPU: the single entry point, dispatching to one of the versions.
+// NCHW, groups = 1, no bias; shapes as in conv2d_shape.h. With zero outside x:
+//   forward          y[n,k,p,q]  = Σ_{c,r,s} x[n,c, p·sh−ph+r, q·sw−pw+s] · w[k,c,r,s]
+//   backward_data    dx[n,c,h,w] = Σ_{k,r,s,p,q : p·sh−ph+r = h, q·sw−pw+s = w} dy[n,k,p,q] · w[k,c,r,s]
+//   backward_weight  dw[k,c,r,s] = Σ_{n,p,q} dy[n,k,p,q] · x[n,c, p·sh−ph+r, q·sw−pw+s]
+// Every pass OVERWRITES its output (=), in every version; the prior contents are never read.
+// Buffers are dense and contiguous and must not alias. Versions:
+//   reference    conv2d_ref.h     plain loops accumulating in double (float and double)
+//   im2col       conv2d_im2col.h  im2col + sgemm/dgemm, OpenMP over chunks of the batch
+//   dnnl_direct  conv2d_dnnl.h    oneDNN direct convolution (float only)
+//   dnnl_auto    conv2d_dnnl.h    oneDNN convolution_auto: Winograd where oneDNN picks it
+// Thread-safe: the caches behind im2col and oneDNN are guarded by mutexes (calls serialise).
+#include "kernels/cpu/conv2d_shape.h"
+
+namespace bt::cpu {
+
+void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y);
+void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx);
+void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw);
+
+// double: reference and im2col only; the oneDNN algos throw std::invalid_argument.
+void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* w, double* y);
+void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const double* dy, const double* w, double* dx);
+void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* dy, double* dw);
+
+// The fastest float algo for this shape and pass, from kernel_bench measurements on the
+// 2-core AVX-512 machines (see the comment in conv2d.cpp for the figures).
+ConvAlgo best_conv_algo(const Conv2dShape& s, ConvPass pass);
+// One algo for all three passes of a layer (the one with the least total time).
+ConvAlgo best_conv_algo(const Conv2dShape& s);
+
+}  // namespace bt::cpu

@@ -1,0 +1,214 @@
+#include "kernels/cpu/conv2d_dnnl.h"
+
+#include <array>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <stdexcept>
+#include <vector>
+
+namespace bt::cpu {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+
+// Arenas 0..2 back the primitive-layout copies of the three tensor arguments (in0, in1, out);
+// arena 3 the scratchpads. Entries run one at a time, so all of them share the four arenas.
+constexpr int kArenas = 4, kScratchArena = 3;
+
+// A 64-byte aligned buffer that only grows.
+class Arena {
+ public:
+  void* reserve(size_t bytes) {
+    if (bytes > size_) {
+      size_ = (bytes + 63) / 64 * 64;
+      data_.reset(std::aligned_alloc(64, size_));
+      if (!data_) throw std::bad_alloc();
+    }
+    return data_.get();
+  }
+
+ private:
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<void, Free> data_;
+  size_t size_ = 0;
+};
+
+// A memory object whose data handle is (re)bound at call time; tracks the last handle so that
+// unchanged handles are not set again (setting one makes oneDNN re-zero the blocked padding).
+struct Bound {
+  memory mem;
+  int arena = -1;  // -1: a user buffer
+  void* handle = nullptr;
+  void bind(void* p) {
+    if (p != handle) mem.set_data_handle(p);
+    handle = p;
+  }
+};
+
+struct Step {
+  dnnl::primitive prim;
+  std::vector<dnnl_exec_arg_t> args;  // built once: executing through the C API copies nothing
+};
+
+// One cached (shape, pass, algo): reorders in, the convolution, the reorder out.
+struct Entry {
+  std::array<Bound, 3> user;  // the caller's in0, in1, out (plain layout)
+  std::vector<Bound> internal;  // blocked copies and scratchpads, each on its arena
+  std::array<size_t, kArenas> arena_bytes{};
+  std::vector<Step> steps;
+  std::string impl;
+};
+
+struct Key {
+  Conv2dShape s;
+  ConvPass pass;
+  ConvAlgo algo;
+  auto operator<=>(const Key&) const = default;
+};
+
+struct Cache {
+  std::mutex mu;
+  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+  dnnl::stream strm{eng};
+  std::array<Arena, kArenas> arenas;
+  std::map<Key, std::unique_ptr<Entry>> entries;
+};
+
+Cache& cache() {
+  static Cache c;
+  return c;
+}
+
+// Adds an arena-backed memory of descriptor md; returns its C handle for execution args.
+dnnl_memory_t add_internal(Entry& e, const Cache& c, const memory::desc& md, int arena) {
+  e.internal.push_back({memory(md, c.eng, DNNL_MEMORY_NONE), arena});
+  e.arena_bytes[arena] = std::max(e.arena_bytes[arena], md.get_size());
+  return e.internal.back().mem.get();
+}
+
+void add_scratchpad(Entry& e, const Cache& c, Step& step, const memory::desc& md) {
+  if (md.get_size() > 0) step.args.push_back({DNNL_ARG_SCRATCHPAD, add_internal(e, c, md, kScratchArena)});
+}
+
+std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
+  const Conv2dShape& s = key.s;
+  const auto alg = key.algo == ConvAlgo::dnnl_auto ? dnnl::algorithm::convolution_auto
+                                                   : dnnl::algorithm::convolution_direct;
+  const memory::dims xd{s.N, s.C, s.H, s.W}, wd{s.K, s.C, s.R, s.S}, yd{s.N, s.K, s.P(), s.Q()};
+  const memory::dims strides{s.stride_h, s.stride_w}, pad{s.pad_h, s.pad_w};
+  auto any = [](const memory::dims& d) { return memory::desc(d, memory::data_type::f32, tag::any); };
+  auto plain = [](const memory::dims& d, tag t) { return memory::desc(d, memory::data_type::f32, t); };
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+
+  // The forward descriptor also serves as the hint the backward descriptors require.
+  const dnnl::convolution_forward::primitive_desc fwd(
+      {dnnl::prop_kind::forward_training, alg, any(xd), any(wd), any(yd), strides, pad, pad}, attr, c.eng);
+  auto e = std::make_unique<Entry>();
+  Step conv;
+  std::array<memory::desc, 3> user_md, prim_md;  // in0, in1, out
+  std::array<int, 3> ids;
+  memory::desc scratch_md;
+  if (key.pass == ConvPass::forward) {
+    conv.prim = dnnl::convolution_forward(fwd);
+    user_md = {plain(xd, tag::nchw), plain(wd, tag::oihw), plain(yd, tag::nchw)};
+    prim_md = {fwd.src_desc(), fwd.weights_desc(), fwd.dst_desc()};
+    ids = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
+    scratch_md = fwd.scratchpad_desc();
+    e->impl = fwd.impl_info_str();
+  } else if (key.pass == ConvPass::backward_data) {
+    const dnnl::convolution_backward_data::primitive_desc pd(
+        {alg, any(xd), any(wd), any(yd), strides, pad, pad}, attr, c.eng, fwd);
+    conv.prim = dnnl::convolution_backward_data(pd);
+    user_md = {plain(yd, tag::nchw), plain(wd, tag::oihw), plain(xd, tag::nchw)};
+    prim_md = {pd.diff_dst_desc(), pd.weights_desc(), pd.diff_src_desc()};
+    ids = {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC};
+    scratch_md = pd.scratchpad_desc();
+    e->impl = pd.impl_info_str();
+  } else {
+    const dnnl::convolution_backward_weights::primitive_desc pd(
+        {alg, any(xd), any(wd), any(yd), strides, pad, pad}, attr, c.eng, fwd);
+    conv.prim = dnnl::convolution_backward_weights(pd);
+    user_md = {plain(xd, tag::nchw), plain(yd, tag::nchw), plain(wd, tag::oihw)};
+    prim_md = {pd.src_desc(), pd.diff_dst_desc(), pd.diff_weights_desc()};
+    ids = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS};
+    scratch_md = pd.scratchpad_desc();
+    e->impl = pd.impl_info_str();
+  }
+
+  std::vector<Step> before, after;
+  for (int i = 0; i < 3; ++i) {
+    e->user[i].mem = memory(user_md[i], c.eng, DNNL_MEMORY_NONE);
+    dnnl_memory_t arg = e->user[i].mem.get();
+    if (prim_md[i] != user_md[i]) {  // the primitive wants its own layout: reorder through an arena
+      const bool out = i == 2;
+      const dnnl_memory_t blocked = add_internal(*e, c, prim_md[i], i);
+      const dnnl::reorder::primitive_desc rpd(c.eng, out ? prim_md[i] : user_md[i], c.eng,
+                                              out ? user_md[i] : prim_md[i], attr);
+      Step r{dnnl::reorder(rpd), {{DNNL_ARG_FROM, out ? blocked : arg}, {DNNL_ARG_TO, out ? arg : blocked}}};
+      add_scratchpad(*e, c, r, rpd.scratchpad_desc());
+      (out ? after : before).push_back(std::move(r));
+      e->impl += out ? " +reorder out" : i == 0 ? " +reorder in0" : " +reorder in1";
+      arg = blocked;
+    }
+    conv.args.push_back({ids[i], arg});
+  }
+  add_scratchpad(*e, c, conv, scratch_md);
+  e->steps = std::move(before);
+  e->steps.push_back(std::move(conv));
+  for (Step& st : after) e->steps.push_back(std::move(st));
+  return e;
+}
+
+Entry& lookup(Cache& c, const Key& key) {
+  if (key.algo != ConvAlgo::dnnl_direct && key.algo != ConvAlgo::dnnl_auto)
+    throw std::invalid_argument("conv2d_dnnl: algo must be dnnl_direct or dnnl_auto");
+  if (!key.s.valid()) throw std::invalid_argument("conv2d_dnnl: invalid shape " + key.s.str());
+  auto it = c.entries.find(key);
+  if (it == c.entries.end()) it = c.entries.emplace(key, build(c, key)).first;
+  return *it->second;
+}
+
+void execute(const Key& key, const float* in0, const float* in1, float* out) {
+  Cache& c = cache();
+  std::lock_guard lock(c.mu);
+  Entry& e = lookup(c, key);
+  e.user[0].bind(const_cast<float*>(in0));
+  e.user[1].bind(const_cast<float*>(in1));
+  e.user[2].bind(out);
+  for (Bound& b : e.internal) b.bind(c.arenas[b.arena].reserve(e.arena_bytes[b.arena]));
+  for (const Step& st : e.steps) {
+    const dnnl_status_t status =
+        dnnl_primitive_execute(st.prim.get(), c.strm.get(), int(st.args.size()), st.args.data());
+    if (status != dnnl_success) throw dnnl::error(status, "conv2d_dnnl: could not execute a primitive");
+  }
+  c.strm.wait();
+}
+
+}  // namespace
+
+void conv2d_forward_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y) {
+  execute({s, ConvPass::forward, algo}, x, w, y);
+}
+
+void conv2d_backward_data_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx) {
+  execute({s, ConvPass::backward_data, algo}, dy, w, dx);
+}
+
+void conv2d_backward_weight_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw) {
+  execute({s, ConvPass::backward_weight, algo}, x, dy, dw);
+}
+
+std::string conv2d_dnnl_impl(ConvAlgo algo, const Conv2dShape& s, ConvPass pass) {
+  Cache& c = cache();
+  std::lock_guard lock(c.mu);
+  return lookup(c, {s, pass, algo}).impl;
+}
+
+}  // namespace bt::cpu

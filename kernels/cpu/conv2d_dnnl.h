@@ -1,0 +1,26 @@
+#pragma once
+// conv2d through oneDNN 2.6, float only. algo is ConvAlgo::dnnl_direct (convolution_direct) or
+// ConvAlgo::dnnl_auto (convolution_auto: oneDNN takes its Winograd F(4×4, 3×3) kernels where it
+// judges them faster, else direct). Buffers are in the NCHW / KCRS user layout; the primitive
+// works in the layout it prefers (format_tag::any, e.g. nChw16c), with reorders to and from it.
+// Primitives, reorders and their blocked buffers and scratchpads are created once per
+// (shape, pass, algo) and cached; calls serialise on a mutex. One engine and stream for all.
+// Threads: OpenMP's (oneDNN is built on the same libgomp). All three OVERWRITE their output (=).
+#include <string>
+
+#include "kernels/cpu/conv2d_shape.h"
+
+namespace bt::cpu {
+
+// y (N, K, P, Q) = conv(x (N, C, H, W), w (K, C, R, S))
+void conv2d_forward_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y);
+// dx (N, C, H, W) from dy (N, K, P, Q) and w (K, C, R, S)
+void conv2d_backward_data_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx);
+// dw (K, C, R, S) from x (N, C, H, W) and dy (N, K, P, Q)
+void conv2d_backward_weight_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw);
+
+// The implementation oneDNN chose, e.g. "jit:avx512_core" or "jit_wino_4x3:avx512_core", and
+// whether reorders surround it (creates and caches the primitive if needed).
+std::string conv2d_dnnl_impl(ConvAlgo algo, const Conv2dShape& s, ConvPass pass);
+
+}  // namespace bt::cpu

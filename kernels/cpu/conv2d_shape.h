@@ -1,0 +1,37 @@
+#pragma once
+// The geometry of a 2-D convolution, NCHW, groups = 1, no bias (shared by every conv2d version).
+//   x  (N, C, H, W)   input
+//   w  (K, C, R, S)   weights: K output channels, an R×S kernel
+//   y  (N, K, P, Q)   output, P = (H + 2·pad_h − R) / stride_h + 1, Q = (W + 2·pad_w − S) / stride_w + 1
+#include <compare>
+#include <cstdint>
+#include <string>
+
+namespace bt::cpu {
+
+struct Conv2dShape {
+  int64_t N = 1, C = 1, H = 1, W = 1;
+  int64_t K = 1, R = 1, S = 1;
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+
+  int64_t P() const { return (H + 2 * pad_h - R) / stride_h + 1; }
+  int64_t Q() const { return (W + 2 * pad_w - S) / stride_w + 1; }
+  int64_t x_size() const { return N * C * H * W; }
+  int64_t w_size() const { return K * C * R * S; }
+  int64_t y_size() const { return N * K * P() * Q(); }
+  // Multiply-adds × 2 of one pass; forward, backward_data and backward_weight all cost the same.
+  double flops() const { return 2.0 * double(N * K * P() * Q()) * double(C * R * S); }
+  // Positive sizes and strides, pads ≥ 0, output at least 1×1.
+  bool valid() const;
+  std::string str() const;  // e.g. "N2 C3 H7 W9 K5 3x3 s1x1 p1x1"
+
+  auto operator<=>(const Conv2dShape&) const = default;
+};
+
+enum class ConvAlgo { reference, im2col, dnnl_direct, dnnl_auto };
+enum class ConvPass { forward, backward_data, backward_weight };
+
+const char* to_string(ConvAlgo algo);  // "reference", "im2col", "dnnl_direct", "dnnl_auto"
+const char* to_string(ConvPass pass);  // "fwd", "bwd_data", "bwd_weight"
+
+}  // namespace bt::cpu
