@@ -1,0 +1,88 @@
+// step_bench: one full training step (forward of both views, loss, backward, LARS update) of
+// each SSL method on a ResNet (CIFAR stem by default) on the CPU: ms/step, images/s and the
+// process's peak RSS, as a table and as JSON. bench/torch_step.py times the same step in
+// PyTorch for comparison.
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "engine/ops.h"
+#include "engine/optim/lars.h"
+#include "engine/optim/param_groups.h"
+#include "kernels/cpu/blas_core.h"
+#include "methods/method.h"
+
+using namespace bt;
+
+namespace {
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cpu::select_blas_core(argv);
+  CLI::App app{"Times one SSL training step per method on the CPU"};
+  std::vector<std::string> methods{"barlow", "byol", "simsiam", "simclr"};
+  int64_t batch = 128, width = 64, image = 32, repeats = 3;
+  double head_scale = 1.0;
+  std::string json_path;
+  app.add_option("--methods", methods, "methods to time")->check(CLI::IsMember({"barlow", "byol", "simsiam", "simclr"}));
+  app.add_option("--batch", batch, "images per view")->check(CLI::PositiveNumber);
+  app.add_option("--width", width, "ResNet-18 base width (64 = torchvision)")->check(CLI::PositiveNumber);
+  app.add_option("--image", image, "image side in pixels")->check(CLI::Range(8, 512));
+  app.add_option("--head-scale", head_scale, "scale of the default projector widths")->check(CLI::PositiveNumber);
+  app.add_option("--repeats", repeats, "timed steps after one warm-up step")->check(CLI::PositiveNumber);
+  app.add_option("--json", json_path, "also write the results as JSON to this file");
+  CLI11_PARSE(app, argc, argv);
+
+  nlohmann::json results = nlohmann::json::array();
+  std::printf("%-8s %6s %6s %10s %10s %12s\n", "method", "batch", "width", "ms/step", "img/s", "peak RSS MiB");
+  for (const std::string& name : methods) {
+    Rng rng(0);
+    methods::MethodConfig config;
+    config.method = name;
+    config.backbone = {.arch = "resnet18", .stem = models::Stem::cifar, .width = width};
+    config.head_scale = head_scale;
+    auto method = methods::make_method(config, rng);
+    optim::LARS opt(optim::split_decay_groups(method->trainable_parameters(), 0.3, 1e-4),
+                    {.eta = 0.02, .clip_lr = true});
+    Tensor v1 = randn({batch, 3, image, image}, rng), v2 = randn({batch, 3, image, image}, rng);
+    std::vector<double> ms;
+    double loss = 0;
+    for (int64_t r = 0; r <= repeats; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      opt.zero_grad();
+      Tensor l = method->loss(v1, v2);
+      l.backward();
+      opt.step();
+      method->after_step(r + 1, repeats + 1);
+      loss = l.item();
+      const double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (r > 0) ms.push_back(dt);  // step 0 warms the caches (allocator, oneDNN primitives)
+    }
+    std::sort(ms.begin(), ms.end());
+    const double median = ms[ms.size() / 2];
+    const double images_per_s = 2.0 * double(batch) / (median / 1000.0);  // two views per sample
+    std::printf("%-8s %6ld %6ld %10.1f %10.1f %12.0f\n", name.c_str(), long(batch), long(width), median,
+                images_per_s, peak_rss_mib());
+    results.push_back({{"method", name}, {"batch", batch}, {"width", width}, {"image", image},
+                       {"ms_per_step", median}, {"images_per_s", images_per_s},
+                       {"peak_rss_mib", peak_rss_mib()}, {"loss", loss}});
+  }
+  if (!json_path.empty()) {
+    std::ofstream(json_path) << results.dump(2) << "\n";
+    std::cout << "wrote " << json_path << "\n";
+  }
+  return 0;
+}
