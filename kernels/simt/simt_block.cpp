@@ -80,6 +80,7 @@ struct Worker {
   int barrier_result = 0;
   void* smem = nullptr;
   std::size_t smem_bytes = 0;
+  bool aborting = false;              // drop_fibers: suspended fibers unwind and return
   const void* main_bottom = nullptr;  // the OS thread's own stack, for ASan
   std::size_t main_size = 0;
 
@@ -88,10 +89,7 @@ struct Worker {
     drop_fibers();
     ::operator delete(smem, std::align_val_t(128));
   }
-  void drop_fibers() {  // destroying a suspended fiber unwinds its stack
-    for (unsigned i = 0; i < fibers; ++i) threads[i].fib = bc::fiber();
-    fibers = 0;
-  }
+  void drop_fibers();
   unsigned next_random(unsigned n) {
     rng = mix64(rng);
     return unsigned(rng % n);
@@ -126,6 +124,9 @@ struct RecordingStack {
   void deallocate(bc::stack_context& s) noexcept { inner.deallocate(s); }
 };
 
+// Thrown at a fiber's suspension point by drop_fibers, to unwind the kernel frames on it.
+struct AbortFiber {};
+
 // Switches from a fiber back to the scheduler.
 void yield(Worker& w, Thread& t) {
 #if SIMT_ASAN
@@ -134,9 +135,8 @@ void yield(Worker& w, Thread& t) {
   t.caller = std::move(t.caller).resume();
 #if SIMT_ASAN
   __sanitizer_finish_switch_fiber(t.fake_stack, &w.main_bottom, &w.main_size);
-#else
-  (void)w;
 #endif
+  if (w.aborting) throw AbortFiber{};
 }
 
 // Switches from the scheduler into thread t until it blocks or finishes.
@@ -154,6 +154,7 @@ void resume(Worker& w, Thread& t) {
   w.current = nullptr;
 }
 
+// A persistent fiber: runs the kernel as the CUDA thread of its slot, block after block.
 bc::fiber make_fiber(Worker* w, Thread* t) {
   return bc::fiber(std::allocator_arg, RecordingStack{{kStackBytes}, t},
                    [w, t](bc::fiber&& caller) -> bc::fiber {
@@ -161,18 +162,38 @@ bc::fiber make_fiber(Worker* w, Thread* t) {
                      __sanitizer_finish_switch_fiber(nullptr, &w->main_bottom, &w->main_size);
 #endif
                      t->caller = std::move(caller);
-                     for (;;) {
+                     while (!w->aborting) {
                        try {
                          w->d->thunk(w->d->ctx);
+                       } catch (const AbortFiber&) {
+                         break;
                        } catch (const bc::detail::forced_unwind&) {
                          throw;
                        } catch (...) {
                          t->error = std::current_exception();
                        }
                        t->state = State::done;
-                       yield(*w, *t);
+                       try {
+                         yield(*w, *t);
+                       } catch (const AbortFiber&) {
+                         break;
+                       }
                      }
+#if SIMT_ASAN
+                     __sanitizer_start_switch_fiber(nullptr, w->main_bottom, w->main_size);
+#endif
+                     return std::move(t->caller);  // the fiber ends; its stack is freed
                    });
+}
+
+// Unwinds every fiber through the annotated switch path (a suspended fiber destroyed by
+// ~fiber would unwind behind ASan's back) and frees the stacks.
+void Worker::drop_fibers() {
+  aborting = true;
+  for (unsigned i = 0; i < fibers; ++i)
+    if (threads[i].fib) resume(*this, threads[i]);
+  aborting = false;
+  fibers = 0;
 }
 
 const char* collective_name(Collective op) {
