@@ -94,6 +94,17 @@ __global__ void vote_kernel(const int* pred, unsigned* out) {  // out: 3 per war
   }
 }
 
+// A block of 48 threads: warp 1 has 16 lanes. Full-mask collectives take the lanes that exist.
+__global__ void partial_warp_kernel(unsigned* out) {  // out: 4 per thread
+  int t = threadIdx.x;
+  unsigned v = unsigned(t);
+  for (int m = 8; m > 0; m /= 2) v += __shfl_xor_sync(0xffffffffu, v, m);
+  out[4 * t + 0] = v;
+  out[4 * t + 1] = __ballot_sync(0xffffffffu, t % 2);
+  out[4 * t + 2] = unsigned(__syncthreads_and(t < 47));
+  out[4 * t + 3] = unsigned(__syncthreads_or(t == 47));
+}
+
 __global__ void atomic_kernel(float* fsum, int* isum, int* imax, unsigned long long* usum,
                               double* dsum, int* cas_counter) {
   int t = blockIdx.x * blockDim.x + threadIdx.x;
@@ -272,6 +283,23 @@ TEST_CASE("simt: ballot, any, all and __syncthreads_count", "[simt]") {
       INFO("warp " << w << " field " << k);
       CHECK(out[4 * w + k] == want[w][k]);
     }
+}
+
+TEST_CASE("simt: a partial last warp", "[simt]") {
+  for (const char* sched : kSchedules) {
+    simt::ScopedSchedule s(sched);
+    std::vector<unsigned> out(4 * 48, 0xdeadbeef);
+    simt::launch(partial_warp_kernel, dim3(1), dim3(48), 0, nullptr, out.data());
+    for (unsigned t = 0; t < 48; ++t) {
+      unsigned base = t / 16 * 16, sum = 0;
+      for (unsigned l = 0; l < 16; ++l) sum += base + l;
+      INFO("schedule " << sched << " thread " << t);
+      CHECK(out[4 * t + 0] == sum);
+      CHECK(out[4 * t + 1] == (t < 32 ? 0xaaaaaaaau : 0xaaaau));
+      CHECK(out[4 * t + 2] == 0u);
+      CHECK(out[4 * t + 3] == 1u);
+    }
+  }
 }
 
 TEST_CASE("simt: atomics across concurrently running blocks", "[simt]") {

@@ -3,9 +3,10 @@
 //
 // Each OS thread that runs blocks owns a Worker: up to 1024 persistent fibers (one per thread
 // slot, 64 KiB stacks with a guard page) that are reused from block to block. A fiber runs its
-// CUDA thread until it blocks (barrier, warp collective) or finishes, then switches back to
-// the scheduler, which resumes the next ready thread in schedule order. When no thread is
-// ready the scheduler releases the barrier, finishes the block, or reports why it cannot.
+// CUDA thread until it blocks (barrier, warp collective) or finishes, then switches straight
+// to the next ready thread in schedule order; the last thread to reach a barrier releases it.
+// When no thread can run, control returns to the scheduler (run_block), which finishes the
+// block or reports why it cannot (deadlock, divergent barrier, early exit).
 #include <algorithm>
 #include <atomic>
 #include <boost/context/fiber.hpp>
@@ -40,8 +41,7 @@ constexpr unsigned kMaxThreads = 1024;
 enum class State : uint8_t { ready, barrier, warp, done };
 
 struct Thread {
-  bc::fiber fib;     // this CUDA thread while it is suspended (held by the scheduler)
-  bc::fiber caller;  // the scheduler, while this fiber runs
+  bc::fiber fib;  // this CUDA thread while it is suspended
   uint3 idx;
   unsigned linear = 0;
   State state = State::done;
@@ -78,6 +78,11 @@ struct Worker {
   Schedule::Kind kind = Schedule::forward;
   uint64_t rng = 0;
   int barrier_result = 0;
+  unsigned n_barrier = 0;    // threads waiting at the block barrier
+  Thread* failed = nullptr;  // a thread whose kernel code threw
+  bc::fiber sched;           // the scheduler (run_block) while a fiber runs
+  void* sched_fake = nullptr;
+  bc::fiber* from_slot = nullptr;  // where the context switched to stores its switcher
   void* smem = nullptr;
   std::size_t smem_bytes = 0;
   bool aborting = false;              // drop_fibers: suspended fibers unwind and return
@@ -127,71 +132,107 @@ struct RecordingStack {
 // Thrown at a fiber's suspension point by drop_fibers, to unwind the kernel frames on it.
 struct AbortFiber {};
 
-// Switches from a fiber back to the scheduler.
-void yield(Worker& w, Thread& t) {
+// The context that just received the OS thread stores the handle of the one that left it.
+void arrived(Worker& w, bc::fiber&& from, void* fake_stack) {
 #if SIMT_ASAN
-  __sanitizer_start_switch_fiber(&t.fake_stack, w.main_bottom, w.main_size);
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  __sanitizer_finish_switch_fiber(fake_stack, &bottom, &size);
+  if (w.from_slot == &w.sched) w.main_bottom = bottom, w.main_size = size;
+#else
+  (void)fake_stack;
 #endif
-  t.caller = std::move(t.caller).resume();
-#if SIMT_ASAN
-  __sanitizer_finish_switch_fiber(t.fake_stack, &w.main_bottom, &w.main_size);
-#endif
-  if (w.aborting) throw AbortFiber{};
+  *w.from_slot = std::move(from);
 }
 
-// Switches from the scheduler into thread t until it blocks or finishes.
-void resume(Worker& w, Thread& t) {
-  w.current = &t;
-  threadIdx = t.idx;
+// Switches from `me` to `to` (nullptr: the scheduler, on the OS thread's own stack). Returns
+// when some context switches back to `me`. Fibers switch directly to each other: one jump per
+// blocked thread.
+void switch_to(Worker& w, Thread* me, Thread* to) {
+  bc::fiber& dst = to ? to->fib : w.sched;
+  w.current = to;
+  if (to) threadIdx = to->idx;
+  w.from_slot = me ? &me->fib : &w.sched;
+  void** fake = me ? &me->fake_stack : &w.sched_fake;
 #if SIMT_ASAN
-  void* fake = nullptr;
-  __sanitizer_start_switch_fiber(&fake, t.stack_bottom, t.stack_size);
+  __sanitizer_start_switch_fiber(fake, to ? to->stack_bottom : w.main_bottom,
+                                 to ? to->stack_size : w.main_size);
 #endif
-  t.fib = std::move(t.fib).resume();
-#if SIMT_ASAN
-  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
-#endif
-  w.current = nullptr;
+  bc::fiber from = std::move(dst).resume();
+  arrived(w, std::move(from), *fake);
+  if (me && w.aborting) throw AbortFiber{};
+}
+
+Thread* pop_ready(Worker& w) {
+  if (w.head == w.ready.size()) {
+    w.ready.clear();
+    w.head = 0;
+    return nullptr;
+  }
+  if (w.kind == Schedule::random) {
+    std::size_t k = w.head + w.next_random(unsigned(w.ready.size() - w.head));
+    std::swap(w.ready[w.head], w.ready[k]);
+  }
+  return &w.threads[w.ready[w.head++]];
+}
+
+void release_or_report(Worker& w);
+
+// Thread t has blocked (barrier, warp collective) or finished: it hands the OS thread to the
+// next ready thread, releasing the barrier first when every thread has arrived; with nothing
+// to run it returns to the scheduler, which finishes the block or reports why it is stuck.
+void pass_on(Worker& w, Thread& t) {
+  Thread* next = pop_ready(w);
+  if (!next && w.n_barrier == w.nthreads) {
+    release_or_report(w);  // throws on a divergent barrier
+    next = pop_ready(w);
+  }
+  if (next == &t) return;
+  switch_to(w, &t, next);
 }
 
 // A persistent fiber: runs the kernel as the CUDA thread of its slot, block after block.
 bc::fiber make_fiber(Worker* w, Thread* t) {
   return bc::fiber(std::allocator_arg, RecordingStack{{kStackBytes}, t},
-                   [w, t](bc::fiber&& caller) -> bc::fiber {
-#if SIMT_ASAN
-                     __sanitizer_finish_switch_fiber(nullptr, &w->main_bottom, &w->main_size);
-#endif
-                     t->caller = std::move(caller);
-                     while (!w->aborting) {
-                       try {
-                         w->d->thunk(w->d->ctx);
-                       } catch (const AbortFiber&) {
-                         break;
-                       } catch (const bc::detail::forced_unwind&) {
-                         throw;
-                       } catch (...) {
-                         t->error = std::current_exception();
+                   [w, t](bc::fiber&& from) -> bc::fiber {
+                     arrived(*w, std::move(from), nullptr);
+                     try {
+                       while (!w->aborting) {
+                         try {
+                           w->d->thunk(w->d->ctx);
+                         } catch (const AbortFiber&) {
+                           throw;
+                         } catch (const bc::detail::forced_unwind&) {
+                           throw;
+                         } catch (...) {
+                           t->error = std::current_exception();
+                         }
+                         t->state = State::done;
+                         if (t->error) {
+                           w->failed = t;
+                           switch_to(*w, t, nullptr);
+                         } else {
+                           pass_on(*w, *t);
+                         }
                        }
-                       t->state = State::done;
-                       try {
-                         yield(*w, *t);
-                       } catch (const AbortFiber&) {
-                         break;
-                       }
+                     } catch (const AbortFiber&) {
                      }
+                     // The fiber ends: its stack is freed and the scheduler resumes.
+                     w->current = nullptr;
+                     w->from_slot = &t->fib;
 #if SIMT_ASAN
                      __sanitizer_start_switch_fiber(nullptr, w->main_bottom, w->main_size);
 #endif
-                     return std::move(t->caller);  // the fiber ends; its stack is freed
+                     return std::move(w->sched);
                    });
 }
 
 // Unwinds every fiber through the annotated switch path (a suspended fiber destroyed by
-// ~fiber would unwind behind ASan's back) and frees the stacks.
+// ~fiber would unwind behind ASan's back) and frees the stacks. Runs on the scheduler.
 void Worker::drop_fibers() {
   aborting = true;
   for (unsigned i = 0; i < fibers; ++i)
-    if (threads[i].fib) resume(*this, threads[i]);
+    if (threads[i].fib) switch_to(*this, nullptr, &threads[i]);
   aborting = false;
   fibers = 0;
 }
@@ -361,6 +402,7 @@ void release_or_report(Worker& w) {
     if (at_barrier->bop == BarrierOp::or_) r |= p;
   }
   w.barrier_result = r;
+  w.n_barrier = 0;
   w.ready.clear();
   w.head = 0;
   for (unsigned k = 0; k < w.nthreads; ++k) {
@@ -372,31 +414,26 @@ void release_or_report(Worker& w) {
 
 void schedule_block(Worker& w) {
   for (;;) {
-    while (w.head < w.ready.size()) {
-      if (w.kind == Schedule::random) {
-        std::size_t k = w.head + w.next_random(unsigned(w.ready.size() - w.head));
-        std::swap(w.ready[w.head], w.ready[k]);
-      }
-      Thread& t = w.threads[w.ready[w.head++]];
-      resume(w, t);
-      if (t.error) {
-        std::exception_ptr e = std::exchange(t.error, nullptr);
-        try {
-          std::rethrow_exception(e);
-        } catch (const Error&) {
-          throw;  // already says where
-        } catch (const std::exception& ex) {
-          fail(w, "exception", "kernel thread " + tid_str(t) + " threw: " + ex.what(), nullptr);
-        } catch (...) {
-          fail(w, "exception", "kernel thread " + tid_str(t) + " threw a non-std exception",
-               nullptr);
-        }
+    Thread* next = pop_ready(w);
+    if (!next) {
+      release_or_report(w);  // throws when stuck
+      next = pop_ready(w);
+      if (!next) return;  // every thread is done
+    }
+    switch_to(w, nullptr, next);  // back when no thread can run, or one threw
+    if (Thread* t = std::exchange(w.failed, nullptr)) {
+      std::exception_ptr e = std::exchange(t->error, nullptr);
+      try {
+        std::rethrow_exception(e);
+      } catch (const Error&) {
+        throw;  // already says where
+      } catch (const std::exception& ex) {
+        fail(w, "exception", "kernel thread " + tid_str(*t) + " threw: " + ex.what(), nullptr);
+      } catch (...) {
+        fail(w, "exception", "kernel thread " + tid_str(*t) + " threw a non-std exception",
+             nullptr);
       }
     }
-    w.ready.clear();
-    w.head = 0;
-    release_or_report(w);
-    if (w.ready.empty()) return;
   }
 }
 
@@ -430,6 +467,8 @@ void run_block(const LaunchDesc& d, const Schedule& schedule, uint64_t linear) {
   for (auto& g : w.groups) g.clear();
   w.ready.clear();
   w.head = 0;
+  w.n_barrier = 0;
+  w.failed = nullptr;
   for (unsigned i = 0; i < n; ++i) {
     Thread& t = w.threads[i];
     t.linear = i;
@@ -456,7 +495,8 @@ int barrier(BarrierOp op, int pred, const std::source_location& where) {
   t.site = where;
   t.bop = op;
   t.pred = pred;
-  yield(w, t);
+  ++w.n_barrier;
+  pass_on(w, t);
   return w.barrier_result;
 }
 
@@ -508,7 +548,7 @@ uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int param
   g->arrived |= 1u << lane;
   if (g->arrived != need) {
     t.state = State::warp;
-    yield(w, t);
+    pass_on(w, t);
     return t.out;
   }
   // The last lane to arrive computes every lane's result and wakes the others.
