@@ -1,0 +1,36 @@
+#include "tools/lib/run_plots.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "methods/ssl_losses.h"
+#include "tools/lib/plot.h"
+
+namespace bt::tools {
+
+void write_plots(const std::filesystem::path& out_dir, methods::Method& method) {
+  Series loss{"loss", {}, {}}, knn{"kNN top-1 (%)", {}, {}};
+  std::ifstream in(out_dir / "log.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) continue;
+    if (j.contains("step") && j["loss"].is_number()) {
+      loss.x.push_back(j["step"].get<double>());
+      loss.y.push_back(j["loss"].get<double>());
+    } else if (j.contains("epoch") && j["knn_top1"].is_number()) {
+      knn.x.push_back(j["epoch"].get<double>());
+      knn.y.push_back(100.0 * j["knn_top1"].get<double>());
+    }
+  }
+  const std::string name = method.name();
+  if (!loss.x.empty())
+    save_line_plot(out_dir / "loss.png", name + " training loss", {loss}, {.x_label = "step", .y_label = "loss"});
+  if (!knn.x.empty())
+    save_line_plot(out_dir / "knn.png", name + " kNN accuracy", {knn}, {.x_label = "epoch", .y_label = "top-1 %"});
+  if (name == "barlow" && method.last_z1().defined()) {
+    const Tensor c = methods::barlow_twins_cross_correlation(method.last_z1(), method.last_z2());
+    save_heatmap(out_dir / "cross_correlation.png", c, {.crop = 64, .title = "Barlow Twins C (top-left 64x64)"});
+  }
+}
+
+}  // namespace bt::tools

@@ -1,0 +1,63 @@
+#include "tools/lib/train_config.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace bt::tools {
+
+void TrainConfig::apply_method_defaults() {
+  // CIFAR recipes at batch 256 (solo-learn configs; DESIGN §5 table).
+  struct Recipe {
+    const char* optimizer;
+    double lr, wd, bias_lr_scale;
+  };
+  const std::string& m = model.method;
+  const Recipe r = m == "barlow"  ? Recipe{"lars", 0.3, 1e-4, 0.0048 / 0.2}  // BT: own bias lr
+                   : m == "byol"  ? Recipe{"lars", 1.0, 1e-5, 1.0}
+                   : m == "simclr" ? Recipe{"lars", 0.4, 1e-4, 1.0}
+                                   : Recipe{"sgd", 0.5, 1e-5, 1.0};  // simsiam
+  if (optimizer.empty()) optimizer = r.optimizer;
+  if (lr <= 0) lr = r.lr;
+  if (weight_decay < 0) weight_decay = r.wd;
+  if (bias_lr_scale < 0) bias_lr_scale = r.bias_lr_scale;
+  if (warmup_epochs < 0) warmup_epochs = std::min<int64_t>(10, epochs / 10);
+}
+
+std::string TrainConfig::to_json() const {
+  nlohmann::json j = {
+      {"method", model.method},
+      {"arch", model.backbone.arch},
+      {"width", model.backbone.width},
+      {"stem", model.backbone.stem == models::Stem::cifar ? "cifar" : "imagenet"},
+      {"head_scale", model.head_scale},
+      {"proj_hidden", model.proj_hidden},
+      {"proj_out", model.proj_out},
+      {"pred_hidden", model.pred_hidden},
+      {"bt_lambda", model.bt_lambda},
+      {"temperature", model.temperature},
+      {"byol_tau_base", model.byol_tau_base},
+      {"data", data},
+      {"val_data", val_data},
+      {"val_split", val_split},
+      {"synthetic_size", synthetic_size},
+      {"image_size", image_size},
+      {"epochs", epochs},
+      {"batch", batch},
+      {"max_steps_per_epoch", max_steps_per_epoch},
+      {"optimizer", optimizer},
+      {"lr", lr},
+      {"weight_decay", weight_decay},
+      {"bias_lr_scale", bias_lr_scale},
+      {"momentum", momentum},
+      {"lars_eta", lars_eta},
+      {"warmup_epochs", warmup_epochs},
+      {"seed", seed},
+      {"threads", threads},
+      {"knn_k", knn_k},
+      {"knn_t", knn_t},
+      {"knn_bank", knn_bank},
+  };
+  return j.dump();
+}
+
+}  // namespace bt::tools

@@ -1,0 +1,46 @@
+#pragma once
+// Everything a bt_train run is configured by; every number is a flag (tools/bt_train.cpp).
+#include <cstdint>
+#include <string>
+
+#include "methods/method.h"
+
+namespace bt::tools {
+
+struct TrainConfig {
+  methods::MethodConfig model;  // method, backbone, heads, λ, temperature, τ_base
+  // Data: "synthetic" (built in), an image folder root/<class>/<image>, or "cifar10-bin:DIR".
+  std::string data = "synthetic";
+  std::string val_data;       // a separate labelled folder for kNN; else val_split of data
+  double val_split = 0.1;     // fraction of data held out for the kNN monitor (0: none)
+  int64_t synthetic_size = 6000;
+  int image_size = 32;
+  bool skip_bad = false;      // skip undecodable images (counted) instead of failing
+
+  int64_t epochs = 10;
+  int64_t batch = 256;
+  int64_t max_steps_per_epoch = 0;  // 0: whole epochs
+  std::string optimizer;            // lars, sgd, adamw; empty: the method's default
+  double lr = 0;                    // base lr at batch 256 (scaled by batch/256); 0: default
+  double weight_decay = -1;         // < 0: the method's default
+  double bias_lr_scale = -1;        // lr multiplier of 1-D params; < 0: default
+  double momentum = 0.9;
+  double lars_eta = 0.02;
+  int64_t warmup_epochs = -1;       // < 0: min(10, epochs / 10)
+
+  uint64_t seed = 0;
+  int threads = 2;
+  std::string out = "runs/bt";
+  bool resume = false;
+  int64_t stop_after = 0;  // stop after this many epochs, as if interrupted (0: never)
+  int64_t knn_k = 200;
+  double knn_t = 0.1;
+  int64_t knn_bank = 10000;  // training images in the kNN memory bank (0: all)
+  int64_t log_every = 10;  // JSONL step lines
+
+  // The method's recipe defaults (DESIGN §5) for the fields left at "default".
+  void apply_method_defaults();
+  std::string to_json() const;
+};
+
+}  // namespace bt::tools

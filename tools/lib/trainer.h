@@ -1,0 +1,36 @@
+#pragma once
+// One bt_train run: data → method → optimizer → epochs of steps, with a kNN monitor and
+// collapse metrics each epoch, an atomic checkpoint each epoch, --resume, plots and the
+// backbone export at the end. Output directory layout:
+//   log.jsonl               one JSON object per logged step and per epoch
+//   checkpoint.safetensors  the last completed epoch (weights, optimizer, step, RNG, config)
+//   backbone.safetensors    torchvision-named backbone weights (at the end)
+//   loss.png, knn.png, cross_correlation.png (Barlow Twins)
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tools/lib/train_config.h"
+
+namespace bt::tools {
+
+struct EpochRecord {
+  int64_t epoch = 0;          // 1-based; 0 is the encoder at its random init
+  double loss = NAN;          // mean training loss over the epoch
+  double knn_top1 = NAN;      // kNN accuracy on the labelled split (NaN without one)
+  double embedding_std = NAN; // mean per-dim std of the normalised embeddings (≈ 1/√D healthy)
+  double effective_rank = NAN;
+  double seconds = 0;
+  double images_per_s = 0;    // training images (two views each count once) per second
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> epochs;  // [0] is the random-init evaluation when there is a split
+  std::vector<double> step_losses;  // every step's loss of this process's run
+};
+
+// Runs the whole training. Throws bt::Error with a one-line message on bad input, and on a
+// non-finite loss (naming the step; the last good checkpoint stays on disk).
+TrainResult train(TrainConfig config);
+
+}  // namespace bt::tools
