@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 namespace bt::cpu {
 
@@ -108,149 +110,160 @@ void batch_norm_backward_eval_ref(int64_t N, int64_t C, int64_t HW, const T* dy,
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fast path. Work is split into blocks of channels [c0, c0 + nc). With HW > 1 a block is one
-// channel and each of its N rows of HW contiguous values is reduced with SIMD over HW (float
-// partial sums per row, added into double per channel). With HW = 1 (BatchNorm1d) a channel's
-// values are strided by C, so a block is kBlock1d channels walked row by row with SIMD over
-// the channels. Blocks run in parallel (OpenMP) once the tensor is big enough to pay for it.
+// Fast path: every kernel is (1) per-channel sums, (2) per-channel coefficients, (3) one
+// elementwise pass over the tensor in memory order, parallel over rows.
+//  - HW > 1: each row (n, c) of HW contiguous values gets its partial sums (SIMD over HW, the
+//    row stays in cache for a second pass), stored per row and then combined per channel, so
+//    every pass streams memory in order (walking one channel's rows, C*HW apart, thrashes the
+//    cache sets when C*HW is a large power of two).
+//  - HW = 1 (BatchNorm1d): a channel's values are C apart, so blocks of kBlock1d channels walk
+//    the N rows with SIMD over the channels of the block.
+// Passes run in parallel (OpenMP) once the tensor is big enough to pay for the threads.
 
 namespace {
 
 constexpr int64_t kBlock1d = 64;
 constexpr int64_t kParallelMin = 1 << 15;
 
-struct Shape {
-  int64_t N, C, HW;
-  const int64_t block = HW == 1 ? kBlock1d : 1;
-  int64_t row(int64_t n, int64_t c) const { return (n * C + c) * HW; }
-};
-
-// Per-channel mean and biased variance (two passes: Σ x, then Σ (x − mean)²).
-template <class T>
-void block_stats(const Shape& s, const T* x, int64_t c0, int64_t nc, double* mean, double* var) {
-  const double M = double(s.N * s.HW);
-  std::fill(mean, mean + nc, 0.0);
-  std::fill(var, var + nc, 0.0);
-  if (s.HW == 1) {
-    for (int64_t n = 0; n < s.N; ++n) {
-      const T* r = x + s.row(n, c0);
-#pragma omp simd
-      for (int64_t c = 0; c < nc; ++c) mean[c] += r[c];
-    }
-    for (int64_t c = 0; c < nc; ++c) mean[c] /= M;
-    for (int64_t n = 0; n < s.N; ++n) {
-      const T* r = x + s.row(n, c0);
-#pragma omp simd
-      for (int64_t c = 0; c < nc; ++c) var[c] += (r[c] - mean[c]) * (r[c] - mean[c]);
-    }
-  } else {
-    for (int64_t c = 0; c < nc; ++c) {
-      for (int64_t n = 0; n < s.N; ++n) {
-        const T* r = x + s.row(n, c0 + c);
-        T acc = 0;
-#pragma omp simd reduction(+ : acc)
-        for (int64_t i = 0; i < s.HW; ++i) acc += r[i];
-        mean[c] += acc;
-      }
-      mean[c] /= M;
-      const T mu = T(mean[c]);
-      for (int64_t n = 0; n < s.N; ++n) {
-        const T* r = x + s.row(n, c0 + c);
-        T acc = 0;
-#pragma omp simd reduction(+ : acc)
-        for (int64_t i = 0; i < s.HW; ++i) acc += (r[i] - mu) * (r[i] - mu);
-        var[c] += acc;
-      }
-    }
-  }
-  for (int64_t c = 0; c < nc; ++c) var[c] /= M;
-}
-
 template <class T, bool Relu>
-inline T relu_mask(T g, const T* y, int64_t i) {
+inline T masked(T g, const T* y, int64_t i) {
   return Relu && !(y[i] > T(0)) ? T(0) : g;
 }
 
-// y = x·scale + shift per channel (then max(0, ·) when Relu).
-template <class T, bool Relu>
-void block_apply(const Shape& s, const T* x, int64_t c0, int64_t nc, const T* scale,
-                 const T* shift, T* y) {
-  for (int64_t n = 0; n < s.N; ++n) {
-    if (s.HW == 1) {
-      const T* r = x + s.row(n, c0);
-      T* o = y + s.row(n, c0);
+// Per-channel mean and biased variance of x (N, C, HW) -> mean, var (C).
+template <class T>
+void channel_stats(int64_t N, int64_t C, int64_t HW, const T* x, double* mean, double* var) {
+  const bool par = N * C * HW >= kParallelMin;
+  const double M = double(N * HW);
+  if (HW == 1) {
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t c0 = 0; c0 < C; c0 += kBlock1d) {
+      const int64_t nc = std::min(kBlock1d, C - c0);
+      double* mu = mean + c0;
+      double* q = var + c0;
+      std::fill(mu, mu + nc, 0.0);
+      std::fill(q, q + nc, 0.0);
+      for (int64_t n = 0; n < N; ++n) {
+        const T* r = x + n * C + c0;
 #pragma omp simd
-      for (int64_t c = 0; c < nc; ++c) {
-        const T v = r[c] * scale[c] + shift[c];
-        o[c] = Relu ? std::max(v, T(0)) : v;
+        for (int64_t c = 0; c < nc; ++c) mu[c] += r[c];
       }
-      continue;
-    }
-    for (int64_t c = 0; c < nc; ++c) {
-      const T* r = x + s.row(n, c0 + c);
-      T* o = y + s.row(n, c0 + c);
-      const T sc = scale[c], sh = shift[c];
+      for (int64_t c = 0; c < nc; ++c) mu[c] /= M;
+      for (int64_t n = 0; n < N; ++n) {  // second pass: Σ (x − mean)², no cancellation
+        const T* r = x + n * C + c0;
 #pragma omp simd
-      for (int64_t i = 0; i < s.HW; ++i) {
-        const T v = r[i] * sc + sh;
-        o[i] = Relu ? std::max(v, T(0)) : v;
+        for (int64_t c = 0; c < nc; ++c) q[c] += (r[c] - mu[c]) * (r[c] - mu[c]);
       }
+      for (int64_t c = 0; c < nc; ++c) q[c] /= M;
     }
+    return;
+  }
+  // Row mean m_r and M2_r = Σ (x − m_r)², then per channel (exact decomposition of the sum of
+  // squares into within-row and between-row parts):
+  //   mean = Σ_n m_r / N,   M·var = Σ_n M2_r + HW Σ_n (m_r − mean)².
+  std::vector<double> rmean(N * C), rm2(N * C);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t r = 0; r < N * C; ++r) {
+    const T* row = x + r * HW;
+    T s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < HW; ++i) s += row[i];
+    const T m = s / T(HW);
+    T q = 0;
+#pragma omp simd reduction(+ : q)
+    for (int64_t i = 0; i < HW; ++i) q += (row[i] - m) * (row[i] - m);
+    rmean[r] = m;  // q is the sum of squares about exactly this mean
+    rm2[r] = q;
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    double s = 0, q = 0;
+    for (int64_t n = 0; n < N; ++n) s += rmean[n * C + c];
+    mean[c] = s / double(N);
+    for (int64_t n = 0; n < N; ++n) {
+      const double d = rmean[n * C + c] - mean[c];
+      q += rm2[n * C + c] + double(HW) * d * d;
+    }
+    var[c] = q / M;
   }
 }
 
-// Σ dy' and Σ dy' (x − mean) per channel, dy' = dy masked by (y > 0) when Relu.
+// Per channel Σ dy' and Σ dy' (x − mean), dy' = dy masked by (y > 0) when Relu.
+//   dy, x, y (N, C, HW); mean (C) -> sdy, sdx (C)
 template <class T, bool Relu>
-void block_grad_sums(const Shape& s, const T* dy, const T* x, const T* y, int64_t c0, int64_t nc,
-                     const T* mean, double* sdy, double* sdx) {
-  std::fill(sdy, sdy + nc, 0.0);
-  std::fill(sdx, sdx + nc, 0.0);
-  for (int64_t n = 0; n < s.N; ++n) {
-    if (s.HW == 1) {
-      const int64_t o = s.row(n, c0);
+void channel_grad_sums(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x, const T* y,
+                       const T* mean, double* sdy, double* sdx) {
+  const bool par = N * C * HW >= kParallelMin;
+  if (HW == 1) {
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t c0 = 0; c0 < C; c0 += kBlock1d) {
+      const int64_t nc = std::min(kBlock1d, C - c0);
+      double* a = sdy + c0;
+      double* b = sdx + c0;
+      const T* mu = mean + c0;
+      std::fill(a, a + nc, 0.0);
+      std::fill(b, b + nc, 0.0);
+      for (int64_t n = 0; n < N; ++n) {
+        const int64_t o = n * C + c0;
 #pragma omp simd
-      for (int64_t c = 0; c < nc; ++c) {
-        const T g = relu_mask<T, Relu>(dy[o + c], y, o + c);
-        sdy[c] += g;
-        sdx[c] += g * (x[o + c] - mean[c]);
+        for (int64_t c = 0; c < nc; ++c) {
+          const T g = masked<T, Relu>(dy[o + c], y, o + c);
+          a[c] += g;
+          b[c] += g * (x[o + c] - mu[c]);
+        }
       }
-      continue;
     }
-    for (int64_t c = 0; c < nc; ++c) {
-      const int64_t o = s.row(n, c0 + c);
-      const T mu = mean[c];
-      T a = 0, b = 0;
+    return;
+  }
+  std::vector<double> ra(N * C), rb(N * C);  // per-row partial sums
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t r = 0; r < N * C; ++r) {
+    const int64_t o = r * HW;
+    const T mu = mean[r % C];
+    T a = 0, b = 0;
 #pragma omp simd reduction(+ : a, b)
-      for (int64_t i = 0; i < s.HW; ++i) {
-        const T g = relu_mask<T, Relu>(dy[o + i], y, o + i);
-        a += g;
-        b += g * (x[o + i] - mu);
-      }
-      sdy[c] += a;
-      sdx[c] += b;
+    for (int64_t i = 0; i < HW; ++i) {
+      const T g = masked<T, Relu>(dy[o + i], y, o + i);
+      a += g;
+      b += g * (x[o + i] - mu);
     }
+    ra[r] = a;
+    rb[r] = b;
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    double a = 0, b = 0;
+    for (int64_t n = 0; n < N; ++n) a += ra[n * C + c], b += rb[n * C + c];
+    sdy[c] = a;
+    sdx[c] = b;
   }
 }
 
-// dx = a·dy' + b·x + k per channel (dx may alias dy: each element is read before it is written).
-template <class T, bool Relu>
-void block_grad_apply(const Shape& s, const T* dy, const T* x, const T* y, int64_t c0,
-                      int64_t nc, const T* a, const T* b, const T* k, T* dx) {
-  for (int64_t n = 0; n < s.N; ++n) {
-    if (s.HW == 1) {
-      const int64_t o = s.row(n, c0);
+// out = p·u' + q·v + k per channel, with u' = u masked by (y > 0) when MaskIn, and the result
+// clamped at 0 when ReluOut; v may be nullptr (no q·v term). This one pass is the forward
+// (x·scale + shift) and the backward (a dy' + b x + k). out may alias u (elementwise).
+//   u, v, y, out (N, C, HW); p, q, k (C)
+template <class T, bool MaskIn, bool ReluOut>
+void channel_axpb(int64_t N, int64_t C, int64_t HW, const T* u, const T* v, const T* y,
+                  const T* p, const T* q, const T* k, T* out) {
+  auto f = [=](int64_t i, T pc, T qc, T kc) {
+    const T r = pc * masked<T, MaskIn>(u[i], y, i) + (v ? qc * v[i] : T(0)) + kc;
+    return ReluOut ? std::max(r, T(0)) : r;
+  };
+  const bool par = N * C * HW >= kParallelMin;
+  if (HW == 1) {
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t o = n * C;
 #pragma omp simd
-      for (int64_t c = 0; c < nc; ++c)
-        dx[o + c] = a[c] * relu_mask<T, Relu>(dy[o + c], y, o + c) + b[c] * x[o + c] + k[c];
-      continue;
+      for (int64_t c = 0; c < C; ++c) out[o + c] = f(o + c, p[c], v ? q[c] : T(0), k[c]);
     }
-    for (int64_t c = 0; c < nc; ++c) {
-      const int64_t o = s.row(n, c0 + c);
-      const T ac = a[c], bc = b[c], kc = k[c];
+    return;
+  }
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t r = 0; r < N * C; ++r) {
+    const int64_t o = r * HW, c = r % C;
+    const T pc = p[c], qc = v ? q[c] : T(0), kc = k[c];
 #pragma omp simd
-      for (int64_t i = 0; i < s.HW; ++i)
-        dx[o + i] = ac * relu_mask<T, Relu>(dy[o + i], y, o + i) + bc * x[o + i] + kc;
-    }
+    for (int64_t i = 0; i < HW; ++i) out[o + i] = f(o + i, pc, qc, kc);
   }
 }
 
@@ -258,66 +271,56 @@ template <class T, bool Relu>
 void forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma, const T* beta,
                    T eps, T momentum, T* y, T* save_mean, T* save_invstd, T* running_mean,
                    T* running_var) {
-  const Shape s{N, C, HW};
   const int64_t M = N * HW;
-#pragma omp parallel for schedule(static) if (N * C * HW >= kParallelMin)
-  for (int64_t c0 = 0; c0 < C; c0 += s.block) {
-    const int64_t nc = std::min(s.block, C - c0);
-    double mean[kBlock1d], var[kBlock1d];
-    T scale[kBlock1d], shift[kBlock1d];
-    block_stats(s, x, c0, nc, mean, var);
-    for (int64_t c = 0; c < nc; ++c) {
-      const int64_t ch = c0 + c;
-      const double invstd = 1.0 / std::sqrt(var[c] + double(eps));
-      const double g = gamma ? double(gamma[ch]) : 1.0, b = beta ? double(beta[ch]) : 0.0;
-      scale[c] = T(g * invstd);  // γ x̂ + β = x·(γ invstd) + (β − mean γ invstd)
-      shift[c] = T(b - mean[c] * g * invstd);
-      save_mean[ch] = T(mean[c]);
-      save_invstd[ch] = T(invstd);
-      const double m = momentum;
-      if (running_mean) running_mean[ch] = T((1 - m) * running_mean[ch] + m * mean[c]);
-      if (running_var) {
-        const double unbiased = M > 1 ? var[c] * double(M) / double(M - 1) : var[c];
-        running_var[ch] = T((1 - m) * running_var[ch] + m * unbiased);
-      }
+  std::vector<double> mean(C), var(C);
+  std::vector<T> scale(C), shift(C);
+  channel_stats(N, C, HW, x, mean.data(), var.data());
+  for (int64_t c = 0; c < C; ++c) {
+    const double invstd = 1.0 / std::sqrt(var[c] + double(eps));
+    const double g = gamma ? double(gamma[c]) : 1.0, b = beta ? double(beta[c]) : 0.0;
+    scale[c] = T(g * invstd);  // γ x̂ + β = x·(γ invstd) + (β − mean γ invstd)
+    shift[c] = T(b - mean[c] * g * invstd);
+    save_mean[c] = T(mean[c]);
+    save_invstd[c] = T(invstd);
+    const double m = momentum;
+    if (running_mean) running_mean[c] = T((1 - m) * running_mean[c] + m * mean[c]);
+    if (running_var) {
+      const double unbiased = M > 1 ? var[c] * double(M) / double(M - 1) : var[c];
+      running_var[c] = T((1 - m) * running_var[c] + m * unbiased);
     }
-    block_apply<T, Relu>(s, x, c0, nc, scale, shift, y);
   }
+  channel_axpb<T, false, Relu>(N, C, HW, x, nullptr, nullptr, scale.data(), nullptr,
+                              shift.data(), y);
 }
 
-// Shared by the training and eval backward: stats(ch) gives {mean, invstd} of channel ch.
+// Shared by the training and eval backward: stats(c) gives {mean, invstd} of channel c.
 // Training: dx = a dy + b x + k with a = γ invstd, b = −γ invstd³ Σdy(x−mean)/M,
 //           k = −γ invstd Σdy/M − b·mean  (the formula in the header, expanded in x).
 // Eval:     dx = γ invstd dy (b = k = 0).
 template <class T, bool Relu, class Stats>
 void backward(bool train, int64_t N, int64_t C, int64_t HW, const T* dy, const T* x, const T* y,
               const T* gamma, Stats stats, T* dx, T* dgamma, T* dbeta) {
-  const Shape s{N, C, HW};
   const double M = double(N * HW);
-  const bool need_sums = train || dgamma || dbeta;
-#pragma omp parallel for schedule(static) if (N * C * HW >= kParallelMin)
-  for (int64_t c0 = 0; c0 < C; c0 += s.block) {
-    const int64_t nc = std::min(s.block, C - c0);
-    T mean[kBlock1d], a[kBlock1d], b[kBlock1d], k[kBlock1d];
-    double invstd[kBlock1d], sdy[kBlock1d] = {}, sdx[kBlock1d] = {};
-    for (int64_t c = 0; c < nc; ++c) {
-      const auto [mu, is] = stats(c0 + c);
-      mean[c] = T(mu);
-      invstd[c] = is;
-    }
-    if (need_sums) block_grad_sums<T, Relu>(s, dy, x, y, c0, nc, mean, sdy, sdx);
-    for (int64_t c = 0; c < nc; ++c) {
-      const int64_t ch = c0 + c;
-      const double g = gamma ? double(gamma[ch]) : 1.0, is = invstd[c];
-      const double bc = train ? -g * is * is * is * sdx[c] / M : 0.0;
-      a[c] = T(g * is);
-      b[c] = T(bc);
-      k[c] = T(train ? -g * is * sdy[c] / M - bc * double(mean[c]) : 0.0);
-      if (dgamma) dgamma[ch] = T(is * sdx[c]);  // Σ dy x̂ = invstd Σ dy (x − mean)
-      if (dbeta) dbeta[ch] = T(sdy[c]);
-    }
-    block_grad_apply<T, Relu>(s, dy, x, y, c0, nc, a, b, k, dx);
+  std::vector<T> mean(C), a(C), b(C), k(C);
+  std::vector<double> invstd(C), sdy(C), sdx(C);
+  for (int64_t c = 0; c < C; ++c) {
+    const auto [mu, is] = stats(c);
+    mean[c] = T(mu);
+    invstd[c] = is;
   }
+  if (train || dgamma || dbeta)
+    channel_grad_sums<T, Relu>(N, C, HW, dy, x, y, mean.data(), sdy.data(), sdx.data());
+  for (int64_t c = 0; c < C; ++c) {
+    const double g = gamma ? double(gamma[c]) : 1.0, is = invstd[c];
+    const double bc = train ? -g * is * is * is * sdx[c] / M : 0.0;
+    a[c] = T(g * is);
+    b[c] = T(bc);
+    k[c] = T(train ? -g * is * sdy[c] / M - bc * double(mean[c]) : 0.0);
+    if (dgamma) dgamma[c] = T(is * sdx[c]);  // Σ dy x̂ = invstd Σ dy (x − mean)
+    if (dbeta) dbeta[c] = T(sdy[c]);
+  }
+  channel_axpb<T, Relu, false>(N, C, HW, dy, train ? x : nullptr, y, a.data(), b.data(),
+                               k.data(), dx);
 }
 
 template <class T>
@@ -371,20 +374,15 @@ template <class T>
 void batch_norm_forward_eval(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                              const T* beta, const T* running_mean, const T* running_var, T eps,
                              T* y) {
-  const Shape s{N, C, HW};
-#pragma omp parallel for schedule(static) if (N * C * HW >= kParallelMin)
-  for (int64_t c0 = 0; c0 < C; c0 += s.block) {
-    const int64_t nc = std::min(s.block, C - c0);
-    T scale[kBlock1d], shift[kBlock1d];
-    for (int64_t c = 0; c < nc; ++c) {
-      const int64_t ch = c0 + c;
-      const double invstd = 1.0 / std::sqrt(double(running_var[ch]) + double(eps));
-      const double g = gamma ? double(gamma[ch]) : 1.0, b = beta ? double(beta[ch]) : 0.0;
-      scale[c] = T(g * invstd);
-      shift[c] = T(b - double(running_mean[ch]) * g * invstd);
-    }
-    block_apply<T, false>(s, x, c0, nc, scale, shift, y);
+  std::vector<T> scale(C), shift(C);
+  for (int64_t c = 0; c < C; ++c) {
+    const double invstd = 1.0 / std::sqrt(double(running_var[c]) + double(eps));
+    const double g = gamma ? double(gamma[c]) : 1.0, b = beta ? double(beta[c]) : 0.0;
+    scale[c] = T(g * invstd);
+    shift[c] = T(b - double(running_mean[c]) * g * invstd);
   }
+  channel_axpb<T, false, false>(N, C, HW, x, nullptr, nullptr, scale.data(), nullptr,
+                                shift.data(), y);
 }
 
 template <class T>
