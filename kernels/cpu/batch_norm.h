@@ -9,7 +9,7 @@
 // gamma/beta may be nullptr (no affine: γ = 1, β = 0); dgamma/dbeta may be nullptr (not
 // computed). Every output is overwritten (=), never accumulated.
 // `*_ref` are plain loops accumulating in double; the versions without the suffix are the fast
-// path (OpenMP over channels or channel blocks, SIMD row reductions, fused passes).
+// path (OpenMP over rows or channel blocks, SIMD reductions, one fused elementwise pass).
 #include <cstdint>
 
 namespace bt::cpu {
