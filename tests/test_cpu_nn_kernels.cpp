@@ -158,8 +158,13 @@ TEMPLATE_TEST_CASE("batch_norm: fast matches reference", "[batch_norm]", float, 
       }
       const char* names[] = {"y",  "mean",   "invstd", "running_mean", "running_var", "dx",
                              "dgamma", "dbeta", "eval y", "eval dx", "eval dgamma", "eval dbeta"};
-      for (size_t k = 0; k < out[0].size(); ++k)  // sums over M values: absolute error grows
-        check_close(out[1][k], out[0][k], kTol<T> * std::sqrt(double(s.N * s.HW)), kTol<T> * 10,
+      // dx sums three terms of size |γ| invstd |dy| that cancel (to ∝ 1 − x̂² when M = 2):
+      // its absolute error scales with them, not with dx.
+      double term = 0;
+      for (int64_t c = 0; c < s.C; ++c)
+        term = std::max(term, (affine ? std::fabs(double(gamma[c])) : 1.0) * double(out[0][2][c]));
+      for (size_t k = 0; k < out[0].size(); ++k)
+        check_close(out[1][k], out[0][k], kTol<T> * (k == 5 ? std::max(1.0, term) : 1.0), kTol<T>,
                     names[k]);
     }
 }
