@@ -1,0 +1,58 @@
+// The programs' command lines: a bad flag value or input gives a one-line error naming it on
+// stderr and a non-zero exit, never a crash.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <sys/wait.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Outcome {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+Outcome run(const std::string& command) {
+  Outcome o{-1, {}};
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), int(buf.size()), pipe) != nullptr) o.output += buf.data();
+  const int status = pclose(pipe);
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return o;
+}
+
+void require_clean_failure(const Outcome& o, const std::string& names) {
+  INFO(o.output);
+  REQUIRE(o.exit_code != 0);
+  REQUIRE(o.exit_code < 128);  // not killed by a signal
+  REQUIRE(o.output.find(names) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("bt_train rejects invalid flag values naming the flag") {
+  const std::string exe = BT_TRAIN_EXE;
+  require_clean_failure(run(exe + " --epochs -3"), "--epochs");
+  require_clean_failure(run(exe + " --method mocov9"), "--method");
+  require_clean_failure(run(exe + " --lambda banana"), "--lambda");
+  require_clean_failure(run(exe + " --val-split 1.5"), "--val-split");
+}
+
+TEST_CASE("bt_train reports a missing data folder naming it") {
+  const fs::path out = fs::temp_directory_path() / "bt_cli_test_out";
+  const Outcome o = run(std::string(BT_TRAIN_EXE) + " --data /nonexistent/images --out " + out.string());
+  require_clean_failure(o, "/nonexistent/images");
+  REQUIRE(o.output.find("error") != std::string::npos);
+}
+
+TEST_CASE("bt_eval reports a missing weights file naming it") {
+  const Outcome o = run(std::string(BT_EVAL_EXE) + " --weights /nonexistent/backbone.safetensors");
+  require_clean_failure(o, "/nonexistent/backbone.safetensors");
+}
