@@ -1,0 +1,240 @@
+// NT-Xent (SimCLR) loss, forward + backward, never forming the 2N×2N similarity matrix
+// (DESIGN §5; formulas in ssl_losses.h). M = 2N rows of z (M, D), 64-row by 64-column tiles.
+//   nt_xent_forward_kernel   per (row tile, column split): similarity tiles from shared-memory
+//                            tiles of z, an online softmax per row -> (m, l, s_pos) per split
+//   nt_xent_merge_kernel     per row: merges the splits' (m, l) into lse, ℓ_i = lse_i − s_i,pos
+//   sum_partials_kernel      Σ ℓ_i in double                                   (ssl_common.cuh)
+//   nt_xent_backward_kernel  per (row tile, column split, 128-wide chunk of D): recomputes each
+//                            similarity tile, W = P + pᵀ in shared memory, out += W · z_tile
+//   nt_xent_finish_kernel    when the columns are split: dz = coef·(Σ_splits out − 2 z_pos)
+#include <algorithm>
+
+#include "kernels/simt/simt.h"
+// (simt.h first: it defines the CUDA keywords for the emulator build)
+#include "kernels/cuda/ssl_common.cuh"
+#include "kernels/cuda/ssl_losses.h"
+
+namespace bt::cuda {
+namespace {
+
+constexpr int kDChunk = 128;  // backward: dz columns per block (4 × 8 per thread)
+constexpr int kMergeThreads = 256;
+
+__device__ __forceinline__ int positive(int i, int N) { return i < N ? i + N : i - N; }
+
+// Max / sum over the 16 lanes of a half warp (threadIdx.x = 0..15 at one threadIdx.y): the 16
+// threads that hold one row of a 64×64 tile. Called by all 32 lanes (converged).
+__device__ __forceinline__ float row_max(float v) {
+  for (int offset = 8; offset > 0; offset /= 2)
+    v = fmaxf(v, __shfl_xor_sync(kFullMask, v, offset));
+  return v;
+}
+__device__ __forceinline__ float row_sum(float v) {
+  for (int offset = 8; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
+  return v;
+}
+
+// Column tiles [begin, end) of split `split` out of `splits` (contiguous, sizes differing by ≤ 1).
+__device__ __forceinline__ int split_begin(int col_tiles, int split, int splits) {
+  return int(int64_t(split) * col_tiles / splits);
+}
+
+// block (16, 16), grid (ceil(M / 64), splits): rows r0 = 64·blockIdx.x + [0, 64), the column
+// tiles of split blockIdx.y. Thread (tx, ty) holds s_ij for rows ty + 16r, columns tx + 16c of
+// each tile, and each of its rows' running max m and sum l = Σ exp(s − m) (replicated across
+// the row's 16 lanes). s_ii = −∞ and columns past M are masked.
+//   part (3, splits, M) (=): m, l and s_i,pos(i) (0 when pos(i) is not in this split).
+__global__ void nt_xent_forward_kernel(int N, int D, const float* z, float inv_tau, float* part) {
+  SIMT_SHARED(float, As, [kBK][kTile + 1]);
+  SIMT_SHARED(float, Bs, [kBK][kTile + 1]);
+  const int M = 2 * N, splits = gridDim.y, split = blockIdx.y, r0 = blockIdx.x * kTile;
+  const int col_tiles = (M + kTile - 1) / kTile;
+  const Dense zv{z, M, D};  // (M, D)
+  float m[kMicro], l[kMicro], s_pos[kMicro];
+  for (int r = 0; r < kMicro; ++r) m[r] = -INFINITY, l[r] = 0.0f, s_pos[r] = 0.0f;
+  const int t_end = split_begin(col_tiles, split + 1, splits);
+  for (int tile = split_begin(col_tiles, split, splits); tile < t_end; ++tile) {
+    const int c0 = tile * kTile;
+    float acc[kMicro][kMicro] = {};
+    tile_product<false, true>(zv, zv, r0, c0, D, acc, As, Bs);  // z_rows · z_colsᵀ
+    for (int r = 0; r < kMicro; ++r) {
+      const int i = r0 + threadIdx.y + 16 * r, pi = positive(i, N);
+      float s[kMicro], mt = -INFINITY;
+      for (int c = 0; c < kMicro; ++c) {
+        const int j = c0 + threadIdx.x + 16 * c;
+        s[c] = j < M && j != i ? acc[r][c] * inv_tau : -INFINITY;
+        if (j == pi) s_pos[r] = s[c];
+        mt = fmaxf(mt, s[c]);
+      }
+      // Online softmax: m_new = max(m, tile max); l = l·exp(m − m_new) + Σ exp(s − m_new).
+      // While every s seen is −∞, m_new = −∞ and the shift is 0 so no exp(−∞ + ∞) arises.
+      const float m_new = fmaxf(m[r], row_max(mt)), shift = m_new == -INFINITY ? 0.0f : m_new;
+      float sum = 0.0f;
+      for (int c = 0; c < kMicro; ++c) sum += expf(s[c] - shift);
+      l[r] = l[r] * expf(m[r] - shift) + row_sum(sum);
+      m[r] = m_new;
+    }
+  }
+  for (int r = 0; r < kMicro; ++r) {
+    const int i = r0 + threadIdx.y + 16 * r;
+    const float sp = row_sum(s_pos[r]);  // one lane at most holds it, the others 0
+    if (threadIdx.x == 0 && i < M) {
+      part[(int64_t(0) * splits + split) * M + i] = m[r];
+      part[(int64_t(1) * splits + split) * M + i] = l[r];
+      part[(int64_t(2) * splits + split) * M + i] = sp;
+    }
+  }
+}
+
+// block (256), grid (ceil(M / 256)): row i = 256·blockIdx.x + threadIdx.x.
+//   lse_i = m + log Σ_s l_s exp(m_s − m), m = max_s m_s;  ℓ_i = lse_i − s_i,pos(i).
+//   lse (M) (=); loss_part (gridDim.x) (=): the block's Σ ℓ_i.
+__global__ void nt_xent_merge_kernel(int M, int splits, const float* part, float* lse,
+                                     float* loss_part) {
+  const int i = blockIdx.x * kMergeThreads + threadIdx.x;
+  float loss = 0.0f;
+  if (i < M) {
+    const float* pm = part;                             // (splits, M)
+    const float* pl = part + int64_t(splits) * M;       // (splits, M)
+    const float* ps = part + 2 * int64_t(splits) * M;   // (splits, M)
+    float m = -INFINITY;
+    for (int s = 0; s < splits; ++s) m = fmaxf(m, pm[int64_t(s) * M + i]);
+    float l = 0.0f, sp = 0.0f;
+    for (int s = 0; s < splits; ++s) {
+      const float ms = pm[int64_t(s) * M + i];
+      if (ms != -INFINITY) l += pl[int64_t(s) * M + i] * expf(ms - m);
+      sp += ps[int64_t(s) * M + i];
+    }
+    const float v = m + logf(l);
+    lse[i] = v;
+    loss = v - sp;
+  }
+  loss = block_sum(loss);
+  if (threadIdx.x == 0) loss_part[blockIdx.x] = loss;
+}
+
+// block (16, 16), grid (ceil(M / 64), splits, ceil(D / 128)): rows r0 = 64·blockIdx.x + [0, 64),
+// dz columns d0 = 128·blockIdx.z + [0, 128), the column tiles j of split blockIdx.y. Per tile:
+//   W_kj = p_kj + p_jk = exp(s_kj − lse_k) + exp(s_kj − lse_j)   (0 for j = k and j ≥ M)
+//   out (64, 128) += W (64, 64) · z[j tile, d chunk] (64, 128)
+// Thread (tx, ty) owns out rows ty + 16r (r < 4), columns tx + 16c (c < 8). At the end:
+//   one split:  dz (M, D) (=) coef·(out − 2 z_pos(k)),  coef = g / (M τ);
+//   else:       part (splits, M, D) (=) out, finished by nt_xent_finish_kernel.
+__global__ void nt_xent_backward_kernel(int N, int D, const float* z, float inv_tau,
+                                        const float* lse, float coef, float* dz, float* part) {
+  SIMT_SHARED(float, As, [kBK][kTile + 1]);
+  SIMT_SHARED(float, Bs, [kBK][kTile + 1]);
+  SIMT_SHARED(float, Ws, [kTile][kTile + 1]);  // (64 rows k, 64 columns j)
+  SIMT_SHARED(float, Zs, [kBK][kDChunk]);      // (16 rows j, 128 dims d) of z
+  const int M = 2 * N, splits = gridDim.y, split = blockIdx.y;
+  const int r0 = blockIdx.x * kTile, d0 = blockIdx.z * kDChunk;
+  const int tx = threadIdx.x, ty = threadIdx.y, t = ty * 16 + tx;
+  const int col_tiles = (M + kTile - 1) / kTile;
+  const Dense zv{z, M, D};  // (M, D)
+  float lse_row[kMicro];
+  for (int r = 0; r < kMicro; ++r) {
+    const int i = r0 + ty + 16 * r;
+    lse_row[r] = i < M ? lse[i] : 0.0f;
+  }
+  float out[kMicro][2 * kMicro] = {};
+  const int t_end = split_begin(col_tiles, split + 1, splits);
+  for (int tile = split_begin(col_tiles, split, splits); tile < t_end; ++tile) {
+    const int c0 = tile * kTile;
+    float acc[kMicro][kMicro] = {};
+    tile_product<false, true>(zv, zv, r0, c0, D, acc, As, Bs);  // z_rows · z_colsᵀ
+    for (int r = 0; r < kMicro; ++r)
+      for (int c = 0; c < kMicro; ++c) {
+        const int i = r0 + ty + 16 * r, j = c0 + tx + 16 * c;
+        const float s = acc[r][c] * inv_tau;
+        Ws[ty + 16 * r][tx + 16 * c] =
+            i < M && j < M && i != j ? expf(s - lse_row[r]) + expf(s - lse[j]) : 0.0f;
+      }
+    for (int j0 = 0; j0 < kTile; j0 += kBK) {
+      for (int q = 0; q < 8; ++q) {  // 16 × 128 elements, 8 per thread, d contiguous
+        const int dd = t % kDChunk, jj = t / kDChunk + 2 * q;
+        Zs[jj][dd] = zv.at(c0 + j0 + jj, d0 + dd);
+      }
+      __syncthreads();  // Zs (and, on the first step, Ws) are complete
+      for (int jj = 0; jj < kBK; ++jj)
+        for (int r = 0; r < kMicro; ++r) {
+          const float w = Ws[ty + 16 * r][j0 + jj];
+          for (int c = 0; c < 2 * kMicro; ++c) out[r][c] += w * Zs[jj][tx + 16 * c];
+        }
+      __syncthreads();  // Zs, then Ws, are overwritten next
+    }
+  }
+  for (int r = 0; r < kMicro; ++r)
+    for (int c = 0; c < 2 * kMicro; ++c) {
+      const int i = r0 + ty + 16 * r, d = d0 + tx + 16 * c;
+      if (i >= M || d >= D) continue;
+      if (splits == 1)
+        dz[int64_t(i) * D + d] = coef * (out[r][c] - 2.0f * z[int64_t(positive(i, N)) * D + d]);
+      else
+        part[(int64_t(split) * M + i) * D + d] = out[r][c];
+    }
+}
+
+// Grid-stride over the M·D elements: dz (=) coef·(Σ_s part[s] − 2 z_pos(i)).
+__global__ void nt_xent_finish_kernel(int N, int D, int splits, const float* z, const float* part,
+                                      float coef, float* dz) {
+  const int64_t total = int64_t(2 * N) * D, stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += stride) {
+    const int i = int(e / D), d = int(e % D);
+    float s = 0.0f;
+    for (int q = 0; q < splits; ++q) s += part[q * total + e];
+    dz[e] = coef * (s - 2.0f * z[int64_t(positive(i, N)) * D + d]);
+  }
+}
+
+// Column splits for `row_blocks` blocks of rows: enough blocks to fill the device (two waves
+// of an H100's 132 SMs; a few on the emulator, where both paths are then exercised by tests).
+int column_splits(int row_blocks, int col_tiles) {
+  const int target = simt::emulated ? 8 : 264;
+  const int want = (target + row_blocks - 1) / row_blocks;
+  return std::clamp(want, 1, std::min(col_tiles, kNtXentMaxSplits));
+}
+
+}  // namespace
+
+template <class B>
+float nt_xent_forward(int64_t N, int64_t D, const float* z, float tau, float* lse,
+                      float* workspace, void* stream) {
+  check_args("nt_xent_forward", N, D, workspace);
+  const int n = int(N), d = int(D), M = 2 * n, tiles = (M + kTile - 1) / kTile;
+  const int splits = column_splits(tiles, tiles);
+  const int merge_blocks = (M + kMergeThreads - 1) / kMergeThreads;
+  // The layout of nt_xent_workspace_size.
+  double* sum = reinterpret_cast<double*>(workspace);  // (1): Σ ℓ_i
+  float* part = workspace + 4;                          // (3, splits, M)
+  float* loss_part = part + 3 * int64_t(splits) * M;    // (merge_blocks)
+  simt::launch(nt_xent_forward_kernel, dim3(tiles, splits), kTileBlock, 0, stream, n, d, z,
+               1.0f / tau, part);
+  simt::launch(nt_xent_merge_kernel, merge_blocks, kMergeThreads, 0, stream, M, splits, part, lse,
+               loss_part);
+  simt::launch(sum_partials_kernel, 1, kSumThreads, 0, stream, merge_blocks, 1, loss_part, sum);
+  double total = 0;
+  read_back(&total, sum, 1, stream);
+  return float(total / double(M));
+}
+
+template <class B>
+void nt_xent_backward(int64_t N, int64_t D, const float* z, float tau, const float* lse, float g,
+                      float* dz, float* workspace, void* stream) {
+  check_args("nt_xent_backward", N, D, workspace);
+  const int n = int(N), d = int(D), M = 2 * n, tiles = (M + kTile - 1) / kTile;
+  const int chunks = (d + kDChunk - 1) / kDChunk, splits = column_splits(tiles * chunks, tiles);
+  const float coef = g / (float(M) * tau);
+  float* part = workspace + 4;  // (splits, M, D), when splits > 1
+  simt::launch(nt_xent_backward_kernel, dim3(tiles, splits, chunks), kTileBlock, 0, stream, n, d,
+               z, 1.0f / tau, lse, coef, dz, part);
+  if (splits > 1)
+    simt::launch(nt_xent_finish_kernel, grid_1d(int64_t(M) * d, 256), 256, 0, stream, n, d, splits,
+                 z, part, coef, dz);
+}
+
+template float nt_xent_forward<ThisBackend>(int64_t, int64_t, const float*, float, float*, float*,
+                                            void*);
+template void nt_xent_backward<ThisBackend>(int64_t, int64_t, const float*, float, const float*,
+                                            float, float*, float*, void*);
+
+}  // namespace bt::cuda
