@@ -17,18 +17,31 @@
 #include "kernels/cases/alloc_count.h"
 #include "kernels/cases/check.h"
 #include "kernels/cases/families.h"
+#include "kernels/cpu/blas_core.h"
 
 using namespace bt::cases;
 using json = nlohmann::json;
 
 namespace {
 
+// The 1-minute load average: these machines are shared, and timings mean little under load.
+double load_average() {
+  double load = -1;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load) != 1) load = -1;
+    std::fclose(f);
+  }
+  return load;
+}
+
 struct Options {
   std::vector<std::string> families;
   std::string match;
   bool quick = false;
   int repeats = 5, warmup = 1;
+  bool keep_blas_core = false;
   std::string json_path;  // "-" = stdout
+  double load_start = -1, load_end = -1;
 };
 
 struct Row {
@@ -133,6 +146,8 @@ json to_json(const std::vector<Row>& rows, const std::vector<Summary>& sums, dou
   j["threads"] = omp_get_max_threads();
   j["quick"] = opt.quick;
   j["sgemm_gflops"] = sgemm;
+  j["openblas_core"] = bt::cpu::blas_core_name();
+  j["load_average"] = {opt.load_start, opt.load_end};
   for (const Row& r : rows)
     j["cases"].push_back({{"family", r.family}, {"case", r.name}, {"group", r.group}, {"count", r.count},
                           {"version", r.version}, {"preferred", r.preferred}, {"ok", r.ok},
@@ -156,7 +171,10 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", opt.repeats, "timed samples per version (median reported)");
   app.add_option("--warmup", opt.warmup, "untimed runs first");
   app.add_option("--json", opt.json_path, "also write JSON to FILE ('-' or no value: stdout)")->expected(0, 1)->default_str("-");
+  app.add_flag("--keep-blas-core", opt.keep_blas_core, "do not force OpenBLAS's AVX-512 kernels when it detects none");
   CLI11_PARSE(app, argc, argv);
+  if (!opt.keep_blas_core) bt::cpu::select_blas_core(argv);  // OpenBLAS's AVX-512 kernels (blas_core.h)
+  opt.load_start = load_average();
   if (opt.quick && app.count("--repeats") == 0) opt.repeats = 2;
   const bool json_out = app.count("--json") > 0;
   if (json_out && opt.json_path.empty()) opt.json_path = "-";
@@ -169,8 +187,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kernel_bench: %s\n", e.what());
     return 2;
   }
-  std::fprintf(out, "kernel_bench: %d OpenMP threads%s; * = the version production code picks; tol = max err / tolerance\n",
-               omp_get_max_threads(), opt.quick ? ", quick" : "");
+  std::fprintf(out, "kernel_bench: %d OpenMP threads, OpenBLAS core %s, load average %.2f%s\n", omp_get_max_threads(),
+               bt::cpu::blas_core_name(), opt.load_start, opt.quick ? ", quick" : "");
+  std::fprintf(out, "* = the version production code picks; tol = max error / tolerance; allocs = heap allocations per run\n");
   std::fprintf(out, "    %-12s   %9s %5s %4s %10s %8s %8s %6s  %s\n", "version", "max|err|", "tol", "ok", "ms",
                "GFLOP/s", "GB/s", "allocs", "implementation");
   std::vector<Row> rows;
@@ -187,6 +206,7 @@ int main(int argc, char** argv) {
     std::fflush(out);
   }
 
+  opt.load_end = load_average();
   double sgemm = 0;
   for (const Row& r : rows)
     if (r.group == kSgemmPeakGroup) sgemm = std::max(sgemm, r.flops / r.ms * 1e-6);
@@ -200,6 +220,7 @@ int main(int argc, char** argv) {
     std::fprintf(out, "\n");
   }
   if (sgemm > 0) std::fprintf(out, "  sgemm (group %s): %.1f GFLOP/s\n", kSgemmPeakGroup, sgemm);
+  std::fprintf(out, "load average at the end: %.2f\n", opt.load_end);
 
   if (json_out) {
     const std::string text = to_json(rows, sums, sgemm, opt).dump(1);

@@ -12,7 +12,7 @@ namespace bt::cpu {
 namespace {
 
 // GEMM width a chunk aims for: B = ⌈kTargetCols / PQ⌉ images per chunk (tuned with kernel_bench).
-constexpr int64_t kTargetCols = 512;
+constexpr int64_t kTargetCols = 256;
 
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
