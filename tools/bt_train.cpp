@@ -34,7 +34,10 @@ int main(int argc, char** argv) {
   app.add_option("--temperature", c.model.temperature, "SimCLR temperature")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--tau-base", c.model.byol_tau_base, "BYOL EMA momentum at step 0")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  app.add_option("--data", c.data, "synthetic, an image folder root/<class>/<img>, or cifar10-bin:DIR")->capture_default_str();
+  app.add_option("--data", c.data,
+                 "synthetic, an image folder root/<class>/<img>, or cifar10-bin:DIR; without it, a synthetic "
+                 "demo with --width 16 --head-scale 0.25 --batch 128 unless given")
+      ->capture_default_str();
   app.add_option("--val-data", c.val_data, "a separate labelled folder for the kNN monitor");
   app.add_option("--val-split", c.val_split, "fraction of --data held out for the kNN monitor")
       ->check(CLI::Range(0.0, 0.99))->capture_default_str();
@@ -63,6 +66,13 @@ int main(int argc, char** argv) {
   app.add_option("--knn-bank", c.knn_bank, "training images in the kNN memory bank (0: all)")->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--log-every", c.log_every, "steps between JSONL step lines")->check(CLI::PositiveNumber)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  // With no --data: a demo sized to finish in minutes on 2 CPU cores, unless overridden.
+  if (app.count("--data") == 0) {
+    if (app.count("--width") == 0) c.model.backbone.width = 16;
+    if (app.count("--head-scale") == 0) c.model.head_scale = 0.25;
+    if (app.count("--batch") == 0) c.batch = 128;
+  }
 
   try {
     c.model.backbone.stem = stem == "cifar" ? models::Stem::cifar : models::Stem::imagenet;
