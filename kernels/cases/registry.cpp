@@ -8,7 +8,7 @@ namespace {
 
 struct Registry {
   std::mutex mu;
-  std::vector<Family> families{matmul_family(), conv2d_family()};  // the built-in families
+  std::vector<Family> families{matmul_family(), conv2d_family(), ssl_family()};  // the built-in families
 };
 
 Registry& registry() {
