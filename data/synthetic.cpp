@@ -31,7 +31,7 @@ Rgb hsv(double h, double s, double v) {
 
 // Whether the offset (dx, dy) from the shape's centre lies inside class c's shape of radius r.
 bool inside(int c, double dx, double dy, double r) {
-  const double ax = std::abs(dx), ay = std::abs(dy), d = std::hypot(dx, dy);
+  const double ax = std::abs(dx), ay = std::abs(dy), d = std::sqrt(dx * dx + dy * dy);
   const double box = std::max(ax, ay);
   const auto band = [r](double v) { return int(std::floor((v + r) / (r / 2))) % 2 == 0; };
   switch (c) {
@@ -70,7 +70,7 @@ Image SyntheticDataset::image(int64_t i) const {
   const Rgb bg = hsv(rng.uniform(), rng.uniform(0.0, 0.35), rng.uniform(0.1, 0.5));
   const double cx = rng.uniform(0.3, 0.7) * side, cy = rng.uniform(0.3, 0.7) * side;
   const double r = rng.uniform(0.22, 0.38) * side;
-  const double noise = 0.06;
+  const double noise = 0.06 * std::sqrt(3.0);  // uniform noise on [−a, a]: std 0.06
   Image img;
   img.w = img.h = side;
   img.pixels.resize(size_t(side) * side * 3);
@@ -80,7 +80,7 @@ Image SyntheticDataset::image(int64_t i) const {
       const Rgb col = inside(c, x + 0.5 - cx, y + 0.5 - cy, r) ? fg : bg;
       const double v[3] = {col.r, col.g, col.b};
       for (int k = 0; k < 3; ++k)
-        px[k] = uint8_t(std::lround(std::clamp(v[k] + rng.normal(0, noise), 0.0, 1.0) * 255));
+        px[k] = uint8_t(std::clamp(v[k] + rng.uniform(-noise, noise), 0.0, 1.0) * 255 + 0.5);
     }
   }
   return img;

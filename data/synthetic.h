@@ -2,7 +2,7 @@
 // A built-in labelled dataset so training runs with no download: procedural RGB images of ten
 // classes, each a shape (disk, square, horizontal stripes, ring, plus, triangle, vertical
 // stripes, checkerboard, X, frame) drawn in the class's hue (hue = class/10, jittered) at a
-// random position and scale over a noisy random background. Image i is a pure function of
+// random position and scale over a random background, plus uniform pixel noise. Image i is a pure function of
 // (seed, i); label(i) = i mod 10, so classes are balanced.
 #include <string>
 #include <vector>

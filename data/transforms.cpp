@@ -169,33 +169,35 @@ void adjust_hue(FloatImage& img, float hue_factor) {
   BT_CHECK(hue_factor >= -0.5f && hue_factor <= 0.5f, "adjust_hue: factor ", hue_factor,
            " outside [-0.5, 0.5]");
   float *pr = img.plane(0), *pg = img.plane(1), *pb = img.plane(2);
+  // Branch-free, as torchvision writes it with masks, so the loop vectorises
+  // (with -fno-trapping-math, see data/CMakeLists.txt).
   for (size_t p = 0; p < img.plane_size(); ++p) {
     const float r = pr[p], g = pg[p], b = pb[p];
     // _rgb2hsv
-    const float maxc = std::max({r, g, b}), minc = std::min({r, g, b});
+    const float maxc = std::max(std::max(r, g), b), minc = std::min(std::min(r, g), b);
     const bool eqc = maxc == minc;
     const float cr = maxc - minc;
     const float s = cr / (eqc ? 1.0f : maxc);
     const float div = eqc ? 1.0f : cr;
     const float rc = (maxc - r) / div, gc = (maxc - g) / div, bc = (maxc - b) / div;
-    float h = maxc == r ? bc - gc : maxc == g ? 2.0f + rc - bc : 4.0f + gc - rc;
-    h = std::fmod(h / 6.0f + 1.0f, 1.0f);
-    // the shift, Python-style remainder (sign of the divisor)
-    h = std::fmod(h + hue_factor, 1.0f);
-    if (h < 0) h += 1.0f;
-    // _hsv2rgb
+    const float is_r = maxc == r, is_g = (maxc == g) & (maxc != r), is_b = (maxc != g) & (maxc != r);
+    float h = is_r * (bc - gc) + is_g * (2.0f + rc - bc) + is_b * (4.0f + gc - rc);
+    h = h / 6.0f + 1.0f;  // in [5/6, 11/6]
+    h -= std::floor(h);   // fmod(h, 1): exact for these positive values
+    // the shift, Python-style remainder (sign of the divisor): x − floor(x)
+    h += hue_factor;
+    h -= std::floor(h);
+    // _hsv2rgb: sector i = floor(6h) mod 6 picks (r, g, b) among (v, q, p, p, t, v),
+    // (t, v, v, q, p, p), (p, p, t, v, v, q)
     const float v = maxc;
-    const float i = std::floor(h * 6.0f), f = h * 6.0f - i;
+    const float fi = std::floor(h * 6.0f), f = h * 6.0f - fi;
+    const int i = int(fi) % 6;
     const float pp = clamp01(v * (1 - s)), q = clamp01(v * (1 - s * f)),
                 t = clamp01(v * (1 - s * (1 - f)));
-    switch (int(i) % 6) {
-      case 0: pr[p] = v, pg[p] = t, pb[p] = pp; break;
-      case 1: pr[p] = q, pg[p] = v, pb[p] = pp; break;
-      case 2: pr[p] = pp, pg[p] = v, pb[p] = t; break;
-      case 3: pr[p] = pp, pg[p] = q, pb[p] = v; break;
-      case 4: pr[p] = t, pg[p] = pp, pb[p] = v; break;
-      default: pr[p] = v, pg[p] = pp, pb[p] = q; break;
-    }
+    const float m0 = i == 0, m1 = i == 1, m2 = i == 2, m3 = i == 3, m4 = i == 4, m5 = i == 5;
+    pr[p] = (m0 + m5) * v + m1 * q + (m2 + m3) * pp + m4 * t;
+    pg[p] = m0 * t + (m1 + m2) * v + m3 * q + (m4 + m5) * pp;
+    pb[p] = (m0 + m1) * pp + m2 * t + (m3 + m4) * v + m5 * q;
   }
 }
 
