@@ -257,6 +257,7 @@ TEST_CASE("synthetic dataset: deterministic, balanced, separable by a nearest-ce
   opt.seed = 8;
   SyntheticDataset other(opt);
   REQUIRE(ds.num_classes() == 10);
+  REQUIRE(SyntheticDataset::class_names().size() == 10);
   REQUIRE(ds.image(123).pixels == same.image(123).pixels);
   REQUIRE(ds.image(123).pixels != other.image(123).pixels);
   REQUIRE(ds.image(123).pixels != ds.image(133).pixels);  // same class, another sample
