@@ -17,7 +17,8 @@ double normalized_std(const Tensor& z);
 //   p_k = σ_k / Σ_j σ_j,   erank = exp(−Σ_k p_k log p_k)   (0 log 0 = 0),
 // between 1 (rank one) and min(N, D) (all σ equal). The σ_k² are the eigenvalues of the
 // smaller Gram matrix Z_cᵀZ_c (D × D) or Z_c Z_cᵀ (N × N), computed in float64 by LAPACK
-// dsyev; eigenvalues below D·ε·λ_max (rounding noise of a rank-deficient Gram) count as 0.
+// dsyev; eigenvalues at or below m·ε·λ_max (m the Gram side, ε = DBL_EPSILON: rounding noise
+// of a rank-deficient Gram) count as 0.
 // A collapsed Z (all rows equal, so Z_c = 0 and every σ is 0) has erank 0 by definition
 // here: Roy & Vetterli define it for non-zero matrices only, and 0 sets total collapse apart
 // from a rank-one Z (erank 1). N ≥ 1.
