@@ -1,5 +1,6 @@
 // conv2d, batch_norm (+ fused ReLU), max_pool2d and global average pooling: thin autograd
-// wrappers over the CPU kernels in kernels/cpu.
+// wrappers over the CPU kernels in kernels/cpu and, on simt/cuda, the CUDA kernels in
+// kernels/cuda (batch_norm, pool). conv2d on simt runs the CPU kernels on its host memory.
 #include <memory>
 
 #include "engine/ops.h"
@@ -7,10 +8,12 @@
 #include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/pool.h"
+#include "kernels/cuda/batch_norm.h"
+#include "kernels/cuda/pool.h"
 
 namespace bt {
 
-using ops_detail::check_args;
+using ops_detail::check_device_args;
 using ops_detail::check_dims;
 
 namespace {
@@ -38,7 +41,7 @@ void check_channel_vector(const char* op, const Tensor& t, int64_t C, const char
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding) {
-  check_args("conv2d", {x, w});
+  ops_detail::require_host_memory("conv2d", check_device_args("conv2d", {x, w}));
   check_dims("conv2d", x, 4, "an input (N, C, H, W)");
   check_dims("conv2d", w, 4, "a weight (K, C, R, S)");
   BT_CHECK(x.size(1) == w.size(1), "conv2d: input ", shape_str(x.shape()), " has ", x.size(1),
@@ -67,11 +70,52 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
 
 namespace {
 
+// batch_norm on simt/cuda (float32): the kernels/cuda launchers, same arguments as the CPU path.
+void batch_norm_forward_device(bool fuse_relu, bool training, int64_t N, int64_t C, int64_t HW,
+                               const Tensor& xc, const Tensor& gamma, const Tensor& beta,
+                               const Tensor& running_mean, const Tensor& running_var,
+                               double momentum, double eps, const Tensor& y, const Tensor& mean_t,
+                               const Tensor& invstd_t) {
+  const float *px = xc.data<float>(), *pg = opt_ptr<float>(gamma), *pb = opt_ptr<float>(beta);
+  float* py = y.data<float>();
+  BT_CUDA_DISPATCH(xc.device(), B, {
+    if (training) {
+      auto forward = fuse_relu ? cuda::batch_norm_relu_forward_train<B> : cuda::batch_norm_forward_train<B>;
+      forward(N, C, HW, px, pg, pb, float(eps), float(momentum), py, mean_t.data<float>(),
+              invstd_t.data<float>(), opt_mut<float>(running_mean), opt_mut<float>(running_var), nullptr);
+    } else {
+      cuda::batch_norm_forward_eval<B>(N, C, HW, px, pg, pb, running_mean.data<float>(),
+                                       running_var.data<float>(), float(eps), py, nullptr);
+    }
+  });
+}
+
+void batch_norm_backward_device(bool fuse_relu, bool training, int64_t N, int64_t C, int64_t HW,
+                                const Tensor& gc, const Tensor& xc, const Tensor& yd,
+                                const Tensor& gamma, const Tensor& mean_t, const Tensor& invstd_t,
+                                const Tensor& rm, const Tensor& rv, double eps, const Tensor& dx,
+                                const Tensor& dgamma, const Tensor& dbeta) {
+  const float *pdy = gc.data<float>(), *px = xc.data<float>(), *pg = opt_ptr<float>(gamma);
+  float *pdx = dx.data<float>(), *pdg = opt_mut<float>(dgamma), *pdb = opt_mut<float>(dbeta);
+  BT_CUDA_DISPATCH(xc.device(), B, {
+    if (training && fuse_relu)
+      cuda::batch_norm_relu_backward_train<B>(N, C, HW, pdy, px, yd.data<float>(), pg,
+                                              mean_t.data<float>(), invstd_t.data<float>(), pdx,
+                                              pdg, pdb, nullptr);
+    else if (training)
+      cuda::batch_norm_backward_train<B>(N, C, HW, pdy, px, pg, mean_t.data<float>(),
+                                         invstd_t.data<float>(), pdx, pdg, pdb, nullptr);
+    else
+      cuda::batch_norm_backward_eval<B>(N, C, HW, pdy, px, pg, rm.data<float>(), rv.data<float>(),
+                                        float(eps), pdx, pdg, pdb, nullptr);
+  });
+}
+
 // fuse_relu is only used in training (batch_norm_relu composes relu(batch_norm) in eval).
 Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Tensor& gamma,
                        const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
                        bool training, double momentum, double eps) {
-  check_args(op, {x, gamma, beta, running_mean, running_var});
+  const Device dev = check_device_args(op, {x, gamma, beta, running_mean, running_var});
   BT_CHECK(x.dim() == 2 || x.dim() == 4, op, ": expected input (N, C) or (N, C, H, W), got ",
            shape_str(x.shape()));
   const int64_t N = x.size(0), C = x.size(1), HW = x.dim() == 4 ? x.size(2) * x.size(3) : 1;
@@ -89,6 +133,11 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
   if (training) {
     mean_t = Tensor::empty({C}, x.dtype(), x.device());
     invstd_t = Tensor::empty({C}, x.dtype(), x.device());
+  }
+  if (dev != Device::cpu) {
+    batch_norm_forward_device(fuse_relu, training, N, C, HW, xc, gamma, beta, running_mean,
+                              running_var, momentum, eps, y, mean_t, invstd_t);
+  } else if (training) {
     BT_DISPATCH(x.dtype(), T, {
       auto forward = fuse_relu ? cpu::batch_norm_relu_forward_train<T> : cpu::batch_norm_forward_train<T>;
       forward(N, C, HW, xc.data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta), T(eps), T(momentum),
@@ -110,6 +159,11 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
     Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
     Tensor dgamma = wants_grad(gamma) ? Tensor::empty({C}, x.dtype(), x.device()) : Tensor();
     Tensor dbeta = wants_grad(beta) ? Tensor::empty({C}, x.dtype(), x.device()) : Tensor();
+    if (dev != Device::cpu) {
+      batch_norm_backward_device(fuse_relu, training, N, C, HW, gc, xc, yd, gamma, mean_t,
+                                 invstd_t, rm, rv, eps, dx, dgamma, dbeta);
+      return std::vector<Tensor>{dx, dgamma, dbeta};
+    }
     BT_DISPATCH(x.dtype(), T, {
       if (training && fuse_relu)
         cpu::batch_norm_relu_backward_train<T>(N, C, HW, gc.data<T>(), xc.data<T>(), yd.data<T>(),
@@ -145,8 +199,30 @@ Tensor batch_norm_relu(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                          momentum, eps);
 }
 
+namespace {
+
+// max_pool2d on simt/cuda: the argmax indices (int32) live in a raw device buffer.
+Tensor max_pool2d_device(const Tensor& x, const Tensor& xc, const Tensor& y,
+                         const cpu::PoolWindow& win) {
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  std::shared_ptr<void> indices = ops_detail::device_buffer(y.numel() * sizeof(int32_t), x.device());
+  BT_CUDA_DISPATCH(x.device(), B,
+                   cuda::max_pool2d_forward<B>(N, C, H, W, win, xc.data<float>(), y.data<float>(),
+                                               static_cast<int32_t*>(indices.get()), nullptr));
+  return record(y, "max_pool2d", {x}, [=](const Tensor& g) {
+    Tensor gc = g.contiguous(), dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+    BT_CUDA_DISPATCH(x.device(), B,
+                     cuda::max_pool2d_backward<B>(N, C, H, W, win,
+                                                  static_cast<const int32_t*>(indices.get()),
+                                                  gc.data<float>(), dx.data<float>(), nullptr));
+    return std::vector<Tensor>{dx};
+  });
+}
+
+}  // namespace
+
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  check_args("max_pool2d", {x});
+  const Device dev = check_device_args("max_pool2d", {x});
   check_dims("max_pool2d", x, 4, "an input (N, C, H, W)");
   const cpu::PoolWindow win{kernel, kernel, stride, stride, padding, padding};
   BT_CHECK(kernel > 0 && stride > 0 && padding >= 0 && padding <= kernel / 2, "max_pool2d: kernel ",
@@ -156,6 +232,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
            " is smaller than the kernel ", kernel);
   Tensor xc = x.contiguous().detach();
   Tensor y = Tensor::empty({N, C, win.out_h(H), win.out_w(W)}, x.dtype(), x.device());
+  if (dev != Device::cpu) return max_pool2d_device(x, xc, y, win);
   auto indices = std::make_shared<std::vector<int32_t>>(y.numel());
   BT_DISPATCH(x.dtype(), T,
               cpu::max_pool2d_forward<T>(N, C, H, W, win, xc.data<T>(), y.data<T>(), indices->data()));
@@ -168,16 +245,24 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
 }
 
 Tensor global_avg_pool2d(const Tensor& x) {
-  check_args("global_avg_pool2d", {x});
+  const Device dev = check_device_args("global_avg_pool2d", {x});
   check_dims("global_avg_pool2d", x, 4, "an input (N, C, H, W)");
   const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
   Tensor xc = x.contiguous().detach();
   Tensor y = Tensor::empty({N, C}, x.dtype(), x.device());
-  BT_DISPATCH(x.dtype(), T, cpu::global_avg_pool_forward<T>(N, C, HW, xc.data<T>(), y.data<T>()));
+  if (dev == Device::cpu)
+    BT_DISPATCH(x.dtype(), T, cpu::global_avg_pool_forward<T>(N, C, HW, xc.data<T>(), y.data<T>()));
+  else
+    BT_CUDA_DISPATCH(dev, B, cuda::global_avg_pool_forward<B>(N, C, HW, xc.data<float>(),
+                                                              y.data<float>(), nullptr));
   const Shape in_shape = x.shape();
   return record(y, "global_avg_pool2d", {x}, [=](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(in_shape, g.dtype(), g.device());
-    BT_DISPATCH(g.dtype(), T, cpu::global_avg_pool_backward<T>(N, C, HW, gc.data<T>(), dx.data<T>()));
+    if (dev == Device::cpu)
+      BT_DISPATCH(g.dtype(), T, cpu::global_avg_pool_backward<T>(N, C, HW, gc.data<T>(), dx.data<T>()));
+    else
+      BT_CUDA_DISPATCH(dev, B, cuda::global_avg_pool_backward<B>(N, C, HW, gc.data<float>(),
+                                                                 dx.data<float>(), nullptr));
     return std::vector<Tensor>{dx};
   });
 }

@@ -1,8 +1,13 @@
 #include "engine/ops/dispatch.h"
 
+#include "engine/allocator.h"
+
 namespace bt::ops_detail {
 
-void check_args(const char* op, const std::vector<Tensor>& xs) {
+namespace {
+
+// The first defined input, after checking that all defined inputs share its device and dtype.
+const Tensor& common_input(const char* op, const std::vector<Tensor>& xs) {
   const Tensor* first = nullptr;
   for (const Tensor& x : xs) {
     if (!x.defined()) continue;
@@ -16,8 +21,41 @@ void check_args(const char* op, const std::vector<Tensor>& xs) {
              dtype_name(first->dtype()), " and ", dtype_name(x.dtype()), ")");
   }
   BT_CHECK(first != nullptr, op, ": no input tensor");
-  BT_CHECK(first->device() == Device::cpu, op, ": no kernel for device ",
-           device_name(first->device()), " (only cpu has every op)");
+  return *first;
+}
+
+}  // namespace
+
+void check_args(const char* op, const std::vector<Tensor>& xs) {
+  const Device d = common_input(op, xs).device();
+  if (d != Device::cpu) no_kernel(op, d);
+}
+
+Device check_device_args(const char* op, const std::vector<Tensor>& xs) {
+  const Tensor& first = common_input(op, xs);
+  const Device d = first.device();
+  BT_CHECK(d == Device::cpu || first.dtype() == DType::f32, op, ": ", dtype_name(first.dtype()),
+           " is not supported on device ", device_name(d),
+           " (its CUDA kernels are float32; use float32 or the cpu device)");
+  return d;
+}
+
+void no_kernel(const char* op, Device device) {
+  detail::fail("op ", op, " has no kernel for device ", device_name(device));
+}
+
+void no_cuda_backend() {
+  detail::fail("no CUDA device: this build has no CUDA backend (bt_cuda_kernels)");
+}
+
+void require_host_memory(const char* op, Device device) {
+  BT_CHECK(device != Device::cuda, op,
+           ": no CUDA device support (cuBLAS/cuDNN and device data movement are not wired yet)");
+}
+
+std::shared_ptr<void> device_buffer(size_t bytes, Device device) {
+  void* p = allocator(device).allocate(bytes);
+  return std::shared_ptr<void>(p, [bytes, device](void* q) { allocator(device).deallocate(q, bytes); });
 }
 
 void check_dims(const char* op, const Tensor& x, int64_t ndim, const char* what) {

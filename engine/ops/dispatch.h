@@ -1,9 +1,17 @@
 #pragma once
-// Helpers shared by the op implementations: dtype dispatch and argument checks.
+// Helpers shared by the op implementations: dtype and device dispatch, argument checks.
+//
+// Devices (DESIGN §2): cpu runs kernels/cpu (float32 and float64). simt and cuda run the CUDA
+// kernels of kernels/cuda, float32 only: simt through the SIMT emulator (bt::cuda::Simt, host
+// memory), cuda on a GPU (bt::cuda::Gpu, when the nvcc build bt_cuda_kernels is linked in:
+// BT_HAVE_CUDA_KERNELS). GEMM and convolution on simt run the CPU kernels on the host memory;
+// on cuda they would be cuBLAS/cuDNN, which is not wired yet (a clear "no CUDA device" error).
+#include <memory>
 #include <vector>
 
 #include "engine/autograd.h"
 #include "engine/tensor.h"
+#include "kernels/cuda/backend.h"
 
 // Runs the statement list with T bound to the C++ type of `dtype`.
 #define BT_DISPATCH(dtype, T, ...)               \
@@ -17,10 +25,48 @@
     }                                            \
   } while (0)
 
+// Runs the statement list with B bound to the kernels/cuda backend of `device` (simt or cuda).
+#if defined(BT_HAVE_CUDA_KERNELS)
+#define BT_DETAIL_GPU(B, ...)        \
+  do {                               \
+    using B = ::bt::cuda::Gpu;       \
+    __VA_ARGS__;                     \
+  } while (0)
+#else
+#define BT_DETAIL_GPU(B, ...) ::bt::ops_detail::no_cuda_backend()
+#endif
+#define BT_CUDA_DISPATCH(device, B, ...)     \
+  do {                                       \
+    if ((device) == ::bt::Device::simt) {    \
+      using B = ::bt::cuda::Simt;            \
+      __VA_ARGS__;                           \
+    } else {                                 \
+      BT_DETAIL_GPU(B, __VA_ARGS__);         \
+    }                                        \
+  } while (0)
+
 namespace bt::ops_detail {
 
-// All defined inputs share one device and one dtype, and that device has kernels for `op`.
+// All defined inputs share one device and one dtype, and that device is cpu: for ops that have
+// only CPU kernels. Otherwise throws "op X has no kernel for device simt".
 void check_args(const char* op, const std::vector<Tensor>& xs);
+
+// All defined inputs share one device and one dtype; returns the device. On simt and cuda the
+// dtype must be float32 (the CUDA kernels are float32). For ops with kernels/cuda kernels.
+Device check_device_args(const char* op, const std::vector<Tensor>& xs);
+
+// Throws "op X has no kernel for device D".
+[[noreturn]] void no_kernel(const char* op, Device device);
+// Throws "no CUDA device" for a cuda tensor in a build without bt_cuda_kernels.
+[[noreturn]] void no_cuda_backend();
+
+// Host code on device memory (the GEMM/conv routing and the data-movement fallbacks of simt):
+// passes for cpu and simt, throws "op: no CUDA device ..." for cuda.
+void require_host_memory(const char* op, Device device);
+
+// Raw memory of `bytes` on `device` from its caching allocator, given back with the last handle
+// (the engine has no int32 dtype: max-pool indices live in such a buffer).
+std::shared_ptr<void> device_buffer(size_t bytes, Device device);
 
 // A shape check with a message naming the op and what was expected.
 void check_dims(const char* op, const Tensor& x, int64_t ndim, const char* what);

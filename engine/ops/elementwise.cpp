@@ -1,11 +1,16 @@
 // Elementwise ops with broadcasting; gradients reduce back to each input's shape (sum_to).
+// cpu: kernels/cpu/elementwise. simt/cuda: the kernels of kernels/cuda/elementwise (same-shape
+// maps): a broadcast operand is first materialised at the output's shape (pure data movement,
+// on the host for simt), then a map runs on the device. div, exp, log, sqrt and pow have no
+// CUDA kernel yet and throw on simt/cuda.
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cuda/elementwise.h"
 
 namespace bt {
 
-using ops_detail::check_args;
+using ops_detail::check_device_args;
 
 Shape broadcast_shapes(const Shape& a, const Shape& b) {
   const size_t n = std::max(a.size(), b.size());
@@ -31,9 +36,49 @@ Shape broadcast_strides(const Tensor& x, const Shape& out) {
   return s;
 }
 
+// A new contiguous float32 buffer holding x read at `shape` (broadcast dims repeated): data
+// movement on the host (simt memory is host memory).
+Tensor materialize(const char* op, const Tensor& x, const Shape& shape) {
+  ops_detail::require_host_memory(op, x.device());
+  Tensor out = Tensor::empty(shape, DType::f32, x.device());
+  const Shape sx = broadcast_strides(x, shape), so = contiguous_strides(shape);
+  cpu::strided_copy<float, float>(int(shape.size()), shape.data(), x.data<float>(), sx.data(),
+                                  out.data<float>(), so.data());
+  return out;
+}
+
+// x at `shape`, contiguous, without a copy when it already is.
+Tensor at_shape(const char* op, const Tensor& x, const Shape& shape) {
+  return x.shape() == shape && x.is_contiguous() ? x.detach() : materialize(op, x, shape);
+}
+
+// out = a op b on simt/cuda.
+Tensor device_binary(cpu::BinaryOp op, const char* name, const Tensor& a, const Tensor& b,
+                     const Shape& shape) {
+  const Device dev = a.device();
+  const int64_t n = shape_numel(shape);
+  if (op == cpu::BinaryOp::sub) {  // out = a, then out = −1·b + 1·out
+    Tensor out = materialize(name, a, shape), bc = at_shape(name, b, shape);
+    BT_CUDA_DISPATCH(dev, B, cuda::axpby<B>(n, -1.0f, bc.data<float>(), 1.0f, out.data<float>(),
+                                            nullptr));
+    return out;
+  }
+  if (op == cpu::BinaryOp::div) ops_detail::no_kernel(name, dev);
+  Tensor ac = at_shape(name, a, shape), bc = at_shape(name, b, shape);
+  Tensor out = Tensor::empty(shape, DType::f32, dev);
+  const float *pa = ac.data<float>(), *pb = bc.data<float>();
+  float* po = out.data<float>();
+  BT_CUDA_DISPATCH(dev, B, {
+    if (op == cpu::BinaryOp::add) cuda::add<B>(n, pa, pb, po, nullptr);
+    else cuda::mul<B>(n, pa, pb, po, nullptr);
+  });
+  return out;
+}
+
 Tensor binary_forward(cpu::BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
-  check_args(name, {a, b});
+  const Device dev = check_device_args(name, {a, b});
   const Shape shape = broadcast_shapes(a.shape(), b.shape());
+  if (dev != Device::cpu) return device_binary(op, name, a, b, shape);
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
   const Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
   BT_DISPATCH(a.dtype(), T,
@@ -42,8 +87,32 @@ Tensor binary_forward(cpu::BinaryOp op, const char* name, const Tensor& a, const
   return out;
 }
 
+// y = op(x) on simt/cuda: neg and mul_scalar scale, add_scalar is y = x + fill(s), relu maps.
+Tensor device_unary(cpu::UnaryOp op, const char* name, const Tensor& x, double param) {
+  const Device dev = x.device();
+  if (op != cpu::UnaryOp::neg && op != cpu::UnaryOp::mul_scalar && op != cpu::UnaryOp::add_scalar &&
+      op != cpu::UnaryOp::relu)
+    ops_detail::no_kernel(name, dev);
+  Tensor xc = x.contiguous().detach();
+  const int64_t n = x.numel();
+  const float* px = xc.data<float>();
+  if (op == cpu::UnaryOp::add_scalar) {
+    Tensor out = Tensor::full(x.shape(), param, DType::f32, dev);
+    BT_CUDA_DISPATCH(dev, B, cuda::axpby<B>(n, 1.0f, px, 1.0f, out.data<float>(), nullptr));
+    return out;
+  }
+  Tensor out = Tensor::empty(x.shape(), DType::f32, dev);
+  float* py = out.data<float>();
+  const float alpha = op == cpu::UnaryOp::neg ? -1.0f : float(param);
+  BT_CUDA_DISPATCH(dev, B, {
+    if (op == cpu::UnaryOp::relu) cuda::relu_forward<B>(n, px, py, nullptr);
+    else cuda::scale<B>(n, alpha, px, py, nullptr);
+  });
+  return out;
+}
+
 Tensor unary_forward(cpu::UnaryOp op, const char* name, const Tensor& x, double param = 0) {
-  check_args(name, {x});
+  if (check_device_args(name, {x}) != Device::cpu) return device_unary(op, name, x, param);
   Tensor xc = x.contiguous().detach();
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   BT_DISPATCH(x.dtype(), T, cpu::unary<T>(op, x.numel(), xc.data<T>(), out.data<T>(), param));
@@ -106,8 +175,13 @@ Tensor relu(const Tensor& x) {
   return record(out, "relu", {x}, [y = out.detach()](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
     // relu(x) > 0 exactly where x > 0, so the saved output serves as the mask.
-    BT_DISPATCH(g.dtype(), T,
-                cpu::relu_backward<T>(g.numel(), y.data<T>(), gc.data<T>(), dx.data<T>()));
+    if (g.device() == Device::cpu)
+      BT_DISPATCH(g.dtype(), T,
+                  cpu::relu_backward<T>(g.numel(), y.data<T>(), gc.data<T>(), dx.data<T>()));
+    else
+      BT_CUDA_DISPATCH(g.device(), B,
+                       cuda::relu_backward<B>(g.numel(), y.data<float>(), gc.data<float>(),
+                                              dx.data<float>(), nullptr));
     return std::vector<Tensor>{dx};
   });
 }

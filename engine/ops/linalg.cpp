@@ -1,12 +1,13 @@
 // matmul and linear on the OpenBLAS GEMM; transposed views are passed to GEMM as
-// transposes, so aᵀ and bᵀ in the backward pass cost no copy.
+// transposes, so aᵀ and bᵀ in the backward pass cost no copy. simt tensors live in host memory
+// and take the same CPU GEMM (DESIGN §2); cuda would take cuBLAS, not wired yet.
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/gemm.h"
 
 namespace bt {
 
-using ops_detail::check_args;
+using ops_detail::check_device_args;
 using ops_detail::check_dims;
 
 namespace {
@@ -30,7 +31,7 @@ GemmOperand as_gemm_operand(const Tensor& x) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
-  check_args("matmul", {a, b});
+  ops_detail::require_host_memory("matmul", check_device_args("matmul", {a, b}));
   check_dims("matmul", a, 2, "a matrix");
   check_dims("matmul", b, 2, "a matrix");
   BT_CHECK(a.size(1) == b.size(0), "matmul: shapes ", shape_str(a.shape()), " and ",

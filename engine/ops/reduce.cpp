@@ -1,13 +1,18 @@
 // Sums and means over dimensions, and sum_to (the adjoint of broadcasting).
+// cpu: kernels/cpu/reduce, one axis at a time. simt/cuda: one launch of kernels/cuda/reduce
+// (sum_dim0 when the summed dims lead, sum_dim1 when they trail; otherwise the kept dims are
+// first permuted in front, a host copy on simt).
 #include <algorithm>
 
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/reduce.h"
+#include "kernels/cuda/reduce.h"
 
 namespace bt {
 
-using ops_detail::check_args;
+using ops_detail::check_device_args;
 
 namespace {
 
@@ -45,6 +50,53 @@ Tensor sum_keepdim(const Tensor& x, const std::vector<int64_t>& dims) {
   return cur;
 }
 
+// sum_keepdim on simt/cuda. x (kept..., summed...) after a permutation, viewed as a
+// (rows = Π kept, cols = Π summed) matrix: out (rows) = Σ over each row, which is the keepdim
+// result in row-major order because the kept dims keep their relative order.
+Tensor sum_keepdim_device(const Tensor& x, const std::vector<int64_t>& dims) {
+  const Device dev = x.device();
+  Tensor xc = x.contiguous().detach();
+  const Shape& s = xc.shape();
+  Shape kept_shape = s, perm_shape, perm_strides, summed_shape, summed_strides;
+  int64_t rows = 1, cols = 1;
+  bool summed_lead = true, summed_trail = true;  // summed dims are a prefix / a suffix
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool summed = std::binary_search(dims.begin(), dims.end(), int64_t(i));
+    (summed ? cols : rows) *= s[i];
+    if (summed) {
+      kept_shape[i] = 1;
+      summed_shape.push_back(s[i]);
+      summed_strides.push_back(xc.strides()[i]);
+    } else {
+      perm_shape.push_back(s[i]);
+      perm_strides.push_back(xc.strides()[i]);
+    }
+    const bool before_all = int64_t(i) < int64_t(dims.size());  // i within the first |dims|
+    const bool after_all = int64_t(i) >= int64_t(s.size() - dims.size());
+    if (summed != before_all) summed_lead = false;
+    if (summed != after_all) summed_trail = false;
+  }
+  Tensor out = Tensor::empty(kept_shape, DType::f32, dev);
+  if (summed_lead && !summed_trail) {  // x is (cols, rows)
+    BT_CUDA_DISPATCH(dev, B, cuda::sum_dim0<B>(cols, rows, xc.data<float>(), 1.0f,
+                                               out.data<float>(), nullptr));
+    return out;
+  }
+  if (!summed_trail) {  // permute to (kept..., summed...): data movement on the host
+    ops_detail::require_host_memory("sum", dev);
+    perm_shape.insert(perm_shape.end(), summed_shape.begin(), summed_shape.end());
+    perm_strides.insert(perm_strides.end(), summed_strides.begin(), summed_strides.end());
+    Tensor permuted = Tensor::empty(perm_shape, DType::f32, dev);
+    const Shape dst_strides = contiguous_strides(perm_shape);
+    cpu::strided_copy<float, float>(int(perm_shape.size()), perm_shape.data(), xc.data<float>(),
+                                    perm_strides.data(), permuted.data<float>(), dst_strides.data());
+    xc = permuted;
+  }
+  BT_CUDA_DISPATCH(dev, B, cuda::sum_dim1<B>(rows, cols, xc.data<float>(), 1.0f,
+                                             out.data<float>(), nullptr));
+  return out;
+}
+
 Shape drop_dims(const Shape& s, const std::vector<int64_t>& dims) {
   Shape out;
   for (size_t i = 0; i < s.size(); ++i)
@@ -55,9 +107,9 @@ Shape drop_dims(const Shape& s, const std::vector<int64_t>& dims) {
 }  // namespace
 
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims_in, bool keepdim) {
-  check_args("sum", {x});
+  const Device dev = check_device_args("sum", {x});
   const std::vector<int64_t> dims = normalize_dims(x, dims_in);
-  Tensor out = sum_keepdim(x, dims);
+  Tensor out = dev == Device::cpu ? sum_keepdim(x, dims) : sum_keepdim_device(x, dims);
   Shape kept = out.shape();
   if (!keepdim) out = out.reshape(drop_dims(kept, dims));
   const Shape in_shape = x.shape();

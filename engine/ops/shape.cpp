@@ -1,4 +1,5 @@
-// cat: joins tensors along a dimension; its gradient is the matching slices.
+// cat: joins tensors along a dimension; its gradient is the matching slices. Pure data
+// movement (Tensor::copy_ into slices of the output), so it runs on every device.
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 
@@ -6,7 +7,7 @@ namespace bt {
 
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
   BT_CHECK(!xs.empty(), "cat: no tensors");
-  ops_detail::check_args("cat", xs);
+  ops_detail::check_device_args("cat", xs);
   const Tensor& first = xs[0];
   const int64_t n = first.dim();
   BT_CHECK(dim >= -n && dim < n, "cat: dimension ", dim, " out of range for shape ",

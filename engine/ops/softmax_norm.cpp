@@ -1,8 +1,10 @@
-// log_softmax, cross_entropy and l2_normalize over the rows of a matrix.
+// log_softmax, cross_entropy and l2_normalize over the rows of a matrix. l2_normalize also runs
+// on simt/cuda (kernels/cuda/normalize); log_softmax and cross_entropy have CPU kernels only.
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/normalize.h"
 #include "kernels/cpu/softmax.h"
+#include "kernels/cuda/normalize.h"
 
 namespace bt {
 
@@ -49,15 +51,23 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels) {
 }
 
 Tensor l2_normalize(const Tensor& x, double eps) {
-  check_args("l2_normalize", {x});
+  const Device dev = ops_detail::check_device_args("l2_normalize", {x});
   check_dims("l2_normalize", x, 2, "rows (N, D)");
   const int64_t N = x.size(0), D = x.size(1);
   Tensor xc = x.contiguous().detach(), y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  BT_DISPATCH(x.dtype(), T, cpu::l2_normalize_forward<T>(N, D, xc.data<T>(), T(eps), y.data<T>()));
-  return record(y, "l2_normalize", {x}, [N, D, xc, eps](const Tensor& g) {
+  if (dev == Device::cpu)
+    BT_DISPATCH(x.dtype(), T, cpu::l2_normalize_forward<T>(N, D, xc.data<T>(), T(eps), y.data<T>()));
+  else
+    BT_CUDA_DISPATCH(dev, B, cuda::l2_normalize_forward<B>(N, D, xc.data<float>(), float(eps),
+                                                           y.data<float>(), nullptr));
+  return record(y, "l2_normalize", {x}, [N, D, xc, eps, dev](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
-    BT_DISPATCH(g.dtype(), T,
-                cpu::l2_normalize_backward<T>(N, D, xc.data<T>(), gc.data<T>(), T(eps), dx.data<T>()));
+    if (dev == Device::cpu)
+      BT_DISPATCH(g.dtype(), T,
+                  cpu::l2_normalize_backward<T>(N, D, xc.data<T>(), gc.data<T>(), T(eps), dx.data<T>()));
+    else
+      BT_CUDA_DISPATCH(dev, B, cuda::l2_normalize_backward<B>(N, D, xc.data<float>(), gc.data<float>(),
+                                                              float(eps), dx.data<float>(), nullptr));
     return std::vector<Tensor>{dx};
   });
 }

@@ -2,6 +2,7 @@
 
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/optim_kernels.h"
+#include "kernels/cuda/optim.h"
 
 namespace bt::optim {
 
@@ -18,6 +19,15 @@ void AdamW::update(const ParamGroup& group, const std::string& name, const Tenso
   Tensor m = slot(name, specs[0], p), v = slot(name, specs[1], p);
   double& step = slot(name, specs[2], p).data<double>()[0];  // a CPU f64 scalar
   step += 1;
+  if (p.device() != Device::cpu) {  // simt/cuda: kernels/cuda/optim
+    BT_CUDA_DISPATCH(p.device(), B,
+                     cuda::adamw_step<B>(p.numel(), p.data<float>(), g.data<float>(),
+                                         m.data<float>(), v.data<float>(), float(group.lr),
+                                         float(options.beta1), float(options.beta2),
+                                         float(options.eps), float(group.weight_decay),
+                                         int64_t(step), nullptr));
+    return;
+  }
   BT_DISPATCH(p.dtype(), T,
               cpu::adamw_step<T>(p.numel(), p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(),
                                  T(group.lr), T(options.beta1), T(options.beta2),

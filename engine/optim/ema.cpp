@@ -3,6 +3,7 @@
 #include "engine/autograd.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/optim_kernels.h"
+#include "kernels/cuda/optim.h"
 
 namespace bt::optim {
 
@@ -19,11 +20,16 @@ void ema_update_(const std::vector<Tensor>& target, const std::vector<Tensor>& o
              dtype_name(t.dtype()), " on ", device_name(t.device()), ", online ",
              shape_str(online[i].shape()), " ", dtype_name(online[i].dtype()), " on ",
              device_name(online[i].device()));
-    BT_CHECK(t.device() != Device::cuda, "ema_update_: only host kernels exist (tensor ", i,
-             " is on cuda)");
+    BT_CHECK(t.device() == Device::cpu || t.dtype() == DType::f32, "ema_update_: tensor ", i,
+             " is ", dtype_name(t.dtype()), " on ", device_name(t.device()),
+             "; the device kernels are float32");
     BT_CHECK(t.is_contiguous(), "ema_update_: target tensor ", i, " is not contiguous");
     const Tensor o = online[i].contiguous();
-    BT_DISPATCH(t.dtype(), T, cpu::ema_update<T>(t.numel(), t.data<T>(), o.data<T>(), T(tau)));
+    if (t.device() == Device::cpu)
+      BT_DISPATCH(t.dtype(), T, cpu::ema_update<T>(t.numel(), t.data<T>(), o.data<T>(), T(tau)));
+    else  // simt/cuda: kernels/cuda/optim
+      BT_CUDA_DISPATCH(t.device(), B, cuda::ema_update<B>(t.numel(), t.data<float>(), o.data<float>(),
+                                                          float(tau), nullptr));
   }
 }
 

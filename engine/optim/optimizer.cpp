@@ -23,8 +23,9 @@ void Optimizer::step() {
     for (const auto& [name, p] : group.params) {
       const Tensor g = p.grad();
       if (!g.defined()) continue;
-      BT_CHECK(p.device() != Device::cuda, "optimizer: parameter '", name,
-               "' is on cuda; only host optimizer kernels exist");
+      BT_CHECK(p.device() == Device::cpu || p.dtype() == DType::f32, "optimizer: parameter '",
+               name, "' is ", dtype_name(p.dtype()), " on ", device_name(p.device()),
+               "; the device optimizer kernels are float32");
       BT_CHECK(p.is_contiguous(), "optimizer: parameter '", name, "' is not contiguous");
       BT_CHECK(g.dtype() == p.dtype() && g.device() == p.device(), "optimizer: gradient of '",
                name, "' is ", dtype_name(g.dtype()), " on ", device_name(g.device()),

@@ -2,6 +2,7 @@
 
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/optim_kernels.h"
+#include "kernels/cuda/optim.h"
 
 namespace bt::optim {
 
@@ -15,6 +16,14 @@ void SGD::update(const ParamGroup& group, const std::string& name, const Tensor&
                  const Tensor& g) {
   bool first = false;
   Tensor buf = options.momentum != 0 ? slot(name, slots()[0], p, &first) : Tensor();
+  if (p.device() != Device::cpu) {  // simt/cuda: kernels/cuda/optim
+    BT_CUDA_DISPATCH(p.device(), B,
+                     cuda::sgd_step<B>(p.numel(), p.data<float>(), g.data<float>(),
+                                       buf.defined() ? buf.data<float>() : nullptr, float(group.lr),
+                                       float(options.momentum), float(group.weight_decay),
+                                       options.nesterov, first, nullptr));
+    return;
+  }
   BT_DISPATCH(p.dtype(), T,
               cpu::sgd_step<T>(p.numel(), p.data<T>(), g.data<T>(),
                                buf.defined() ? buf.data<T>() : nullptr, T(group.lr),

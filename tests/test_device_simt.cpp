@@ -1,0 +1,323 @@
+// The simt device (DESIGN §2): every differentiable op, forward and backward, on simt tensors
+// (the CUDA kernels run by the emulator; GEMM/conv on the CPU kernels) equals the same op on the
+// cpu device, inputs copied with Tensor::to(Device::simt); ops without a CUDA kernel and float64
+// fail with clear errors; the optimizers and the EMA update match; and one training step of a
+// ResNet-18 (CIFAR stem) with a Linear head and an MSE loss under LARS matches the cpu step:
+// the loss and every parameter and buffer afterwards.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/autograd.h"
+#include "engine/nn/linear.h"
+#include "engine/ops.h"
+#include "engine/optim/adamw.h"
+#include "engine/optim/ema.h"
+#include "engine/optim/lars.h"
+#include "engine/optim/param_groups.h"
+#include "engine/optim/sgd.h"
+#include "engine/rng.h"
+#include "models/resnet.h"
+
+using namespace bt;
+
+namespace {
+
+// |simt − cpu| <= atol + rtol·|cpu| elementwise; reports the first mismatches.
+void check_same(const std::string& what, const Tensor& simt, const Tensor& cpu, double atol,
+                double rtol) {
+  REQUIRE(simt.defined() == cpu.defined());
+  if (!cpu.defined()) return;
+  INFO(what);
+  REQUIRE(simt.device() == Device::simt);
+  REQUIRE(cpu.device() == Device::cpu);
+  REQUIRE(simt.shape() == cpu.shape());
+  const std::vector<double> a = simt.to_vector(), b = cpu.to_vector();
+  size_t bad = 0;
+  std::ostringstream first;
+  for (size_t i = 0; i < b.size(); ++i)
+    if (!(std::abs(a[i] - b[i]) <= atol + rtol * std::abs(b[i]))) {
+      if (bad < 5) first << "  [" << i << "] simt " << a[i] << " cpu " << b[i] << "\n";
+      ++bad;
+    }
+  INFO(bad << " of " << b.size() << " mismatches\n" << first.str());
+  CHECK(bad == 0);
+}
+
+// A simt leaf with the values of a cpu tensor.
+Tensor simt_leaf(const Tensor& t, bool grad) {
+  Tensor s = t.detach().to(Device::simt);
+  if (grad) s.requires_grad_();
+  return s;
+}
+
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+// Runs f on cpu inputs and on their simt copies; L = Σ f(x) ⊙ W (W random) backpropagates to
+// every input that requires a gradient. Compares outputs and gradients.
+void check_op(const std::string& name, const Fn& f, const std::vector<Tensor>& cpu_inputs,
+              double atol = 1e-5, double rtol = 1e-4) {
+  std::vector<Tensor> simt_inputs;
+  for (const Tensor& x : cpu_inputs) {
+    if (x.defined()) x.zero_grad();
+    simt_inputs.push_back(x.defined() ? simt_leaf(x, x.requires_grad()) : Tensor());
+  }
+  const Tensor yc = f(cpu_inputs), ys = f(simt_inputs);
+  check_same(name + ": forward", ys, yc, atol, rtol);
+  if (!yc.requires_grad()) return;
+  Rng rng(7);
+  const Tensor w = randn(yc.shape(), rng);
+  sum(mul(yc, w)).backward();
+  sum(mul(ys, w.to(Device::simt))).backward();
+  for (size_t i = 0; i < cpu_inputs.size(); ++i)
+    if (cpu_inputs[i].defined() && cpu_inputs[i].requires_grad())
+      check_same(name + ": gradient of input " + std::to_string(i), simt_inputs[i].grad(),
+                 cpu_inputs[i].grad(), atol, rtol);
+}
+
+Tensor input(const Shape& shape, uint64_t seed, bool grad = true) {
+  Rng rng(seed);
+  Tensor t = randn(shape, rng);
+  if (grad) t.requires_grad_();
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("simt device: elementwise ops with broadcasting, forward and backward", "[simt]") {
+  const Tensor a = input({3, 5}, 1), b = input({3, 5}, 2), row = input({5}, 3),
+               col = input({3, 1}, 4), c3 = input({2, 1, 4}, 5), c2 = input({3, 1}, 6);
+  using V = std::vector<Tensor>;
+  check_op("add", [](const V& x) { return add(x[0], x[1]); }, {a, b});
+  check_op("add (N, C) + (C)", [](const V& x) { return add(x[0], x[1]); }, {a, row});
+  check_op("add (C) + (N, C)", [](const V& x) { return x[0] + x[1]; }, {row, a});
+  check_op("sub (3, 1) - (3, 5)", [](const V& x) { return sub(x[0], x[1]); }, {col, a});
+  check_op("sub (2, 1, 4) - (3, 1)", [](const V& x) { return sub(x[0], x[1]); }, {c3, c2});
+  check_op("mul", [](const V& x) { return mul(x[0], x[1]); }, {a, b});
+  check_op("mul (2, 1, 4) * (3, 1)", [](const V& x) { return x[0] * x[1]; }, {c3, c2});
+  check_op("add scalar", [](const V& x) { return add(x[0], 0.75); }, {a});
+  check_op("mul scalar", [](const V& x) { return mul(x[0], -1.5); }, {a});
+  check_op("neg", [](const V& x) { return neg(x[0]); }, {a});
+  check_op("relu", [](const V& x) { return relu(x[0]); }, {a});
+  check_op("mul of a transposed view", [](const V& x) { return mul(x[0].t(), x[1]); },
+           {a, input({5, 3}, 7)});
+  check_op("x*x - 1 (MSE pieces)", [](const V& x) { return mul(x[0], x[0]) - 1.0; }, {a});
+}
+
+TEST_CASE("simt device: sums and means over dimensions", "[simt]") {
+  const Tensor x = input({3, 4, 5}, 11);
+  using V = std::vector<Tensor>;
+  check_op("sum all", [](const V& v) { return sum(v[0]); }, {x});
+  check_op("mean all", [](const V& v) { return mean(v[0]); }, {x});
+  check_op("sum dim 0 (leading)", [](const V& v) { return sum(v[0], {0}); }, {x});
+  check_op("sum dims 1, 2 (trailing)", [](const V& v) { return sum(v[0], {1, 2}); }, {x});
+  check_op("sum dim 1 (middle), keepdim", [](const V& v) { return sum(v[0], {1}, true); }, {x});
+  check_op("sum dims 0, 2", [](const V& v) { return sum(v[0], {0, 2}); }, {x});
+  check_op("mean dim -1", [](const V& v) { return mean(v[0], {-1}); }, {x});
+  check_op("sum of a transposed view", [](const V& v) { return sum(v[0].transpose(0, 2), {0}); },
+           {x});
+}
+
+TEST_CASE("simt device: matmul, linear, conv2d (CPU kernels on simt memory)", "[simt]") {
+  using V = std::vector<Tensor>;
+  check_op("matmul", [](const V& x) { return matmul(x[0], x[1]); }, {input({4, 6}, 21), input({6, 3}, 22)});
+  check_op("matmul of transposes", [](const V& x) { return matmul(x[0].t(), x[1].t()); },
+           {input({6, 4}, 23), input({3, 6}, 24)});
+  check_op("linear", [](const V& x) { return linear(x[0], x[1], x[2]); },
+           {input({5, 7}, 25), input({3, 7}, 26), input({3}, 27)});
+  check_op("conv2d stride 1 pad 1", [](const V& x) { return conv2d(x[0], x[1], 1, 1); },
+           {input({2, 3, 6, 5}, 28), input({4, 3, 3, 3}, 29)});
+  check_op("conv2d stride 2", [](const V& x) { return conv2d(x[0], x[1], 2, 0); },
+           {input({2, 3, 7, 7}, 30), input({2, 3, 1, 1}, 31)});
+}
+
+TEST_CASE("simt device: batch_norm and batch_norm_relu, training and eval, running stats", "[simt]") {
+  for (bool relu : {false, true})
+    for (const Shape& shape : {Shape{3, 5, 7, 1}, Shape{4, 3, 3, 3}, Shape{6, 5}})
+      for (bool affine : {true, false})
+        for (bool training : {true, false}) {
+          const int64_t C = shape[1];
+          std::ostringstream tag;
+          tag << (relu ? "batch_norm_relu " : "batch_norm ") << shape_str(shape)
+              << (affine ? " affine" : "") << (training ? " train" : " eval");
+          Rng rng(41);
+          const Tensor x = add(mul(randn(shape, rng), 2.0), 0.5).detach().requires_grad_();
+          const Tensor gamma = affine ? rand({C}, rng, 0.5, 1.5).requires_grad_() : Tensor();
+          const Tensor beta = affine ? randn({C}, rng).requires_grad_() : Tensor();
+          const Tensor rm = randn({C}, rng), rv = rand({C}, rng, 0.5, 2.0);
+          Tensor rm_s = rm.to(Device::simt), rv_s = rv.to(Device::simt);
+          const Tensor rm_c = rm.clone(), rv_c = rv.clone();
+          check_op(tag.str(),
+                   [&](const std::vector<Tensor>& v) {
+                     const bool on_simt = v[0].device() == Device::simt;
+                     const Tensor& m = on_simt ? rm_s : rm_c;
+                     const Tensor& s = on_simt ? rv_s : rv_c;
+                     return relu ? batch_norm_relu(v[0], v[1], v[2], m, s, training, 0.1, 1e-5)
+                                 : batch_norm(v[0], v[1], v[2], m, s, training, 0.1, 1e-5);
+                   },
+                   {x, gamma, beta});
+          check_same(tag.str() + ": running_mean", rm_s, rm_c, 1e-6, 1e-5);
+          check_same(tag.str() + ": running_var", rv_s, rv_c, 1e-6, 1e-5);
+        }
+}
+
+TEST_CASE("simt device: pooling, l2_normalize and data movement", "[simt]") {
+  using V = std::vector<Tensor>;
+  const Tensor img = input({2, 3, 7, 6}, 51);
+  check_op("max_pool2d 3/2/1", [](const V& x) { return max_pool2d(x[0], 3, 2, 1); }, {img});
+  check_op("max_pool2d 2/2/0", [](const V& x) { return max_pool2d(x[0], 2, 2, 0); }, {img});
+  check_op("global_avg_pool2d", [](const V& x) { return global_avg_pool2d(x[0]); }, {img});
+  check_op("l2_normalize", [](const V& x) { return l2_normalize(x[0]); }, {input({5, 9}, 52)});
+  check_op("cat dim 0", [](const V& x) { return cat({x[0], x[1]}, 0); },
+           {input({2, 4}, 53), input({3, 4}, 54)});
+  check_op("cat dim 1", [](const V& x) { return cat({x[0], x[1]}, 1); },
+           {input({2, 4}, 55), input({2, 1}, 56)});
+  check_op("slice, reshape, flatten, transpose, contiguous, clone",
+           [](const V& x) {
+             return x[0].slice(1, 1, 3).reshape({2, 2, 6, 7}).flatten(1).t().contiguous().clone();
+           },
+           {img.detach().reshape({2, 3, 42}).detach().requires_grad_()});
+}
+
+TEST_CASE("simt device: ops without a CUDA kernel and float64 fail with clear errors", "[simt]") {
+  const Tensor a = input({3, 4}, 61).detach().to(Device::simt);
+  const Tensor b = add(mul(a, a), 1.0);
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(div(a, b), Contains("op div has no kernel for device simt"));
+  CHECK_THROWS_WITH(exp(a), Contains("op exp has no kernel for device simt"));
+  CHECK_THROWS_WITH(log(b), Contains("op log has no kernel for device simt"));
+  CHECK_THROWS_WITH(sqrt(b), Contains("op sqrt has no kernel for device simt"));
+  CHECK_THROWS_WITH(pow(a, 2.0), Contains("op pow has no kernel for device simt"));
+  CHECK_THROWS_WITH(log_softmax(a), Contains("op log_softmax has no kernel for device simt"));
+  CHECK_THROWS_WITH(cross_entropy(a, {0, 1, 2}),
+                    Contains("op cross_entropy has no kernel for device simt"));
+  const Tensor d = Tensor::ones({3, 4}, DType::f64).to(Device::simt);
+  CHECK_THROWS_WITH(add(d, d), Contains("float64 is not supported on device simt"));
+  CHECK_THROWS_WITH(relu(d), Contains("float64 is not supported on device simt"));
+  CHECK_THROWS_WITH(add(a, Tensor::ones({3, 4})), Contains("tensors on different devices"));
+}
+
+namespace {
+
+// Two steps of the optimizer made by make_opt on cpu and on simt copies of the same parameters
+// (a matrix, a vector), with the same gradients; every parameter and state tensor must match.
+using MakeOptimizer = std::function<std::unique_ptr<optim::Optimizer>(const Tensor&, const Tensor&)>;
+
+void check_optimizer(const std::string& name, const MakeOptimizer& make_opt) {
+  Rng rng(71);
+  const Tensor w = randn({6, 5}, rng).requires_grad_(), v = randn({5}, rng).requires_grad_();
+  const Tensor ws = simt_leaf(w, true), vs = simt_leaf(v, true);
+  auto opt_c = make_opt(w, v), opt_s = make_opt(ws, vs);
+  for (int step = 0; step < 2; ++step) {
+    const Tensor gw = mul(randn({6, 5}, rng), 0.1), gv = mul(randn({5}, rng), 0.1);
+    w.set_grad(gw.clone());
+    v.set_grad(gv.clone());
+    ws.set_grad(gw.to(Device::simt));
+    vs.set_grad(gv.to(Device::simt));
+    opt_c->step();
+    opt_s->step();
+  }
+  check_same(name + ": weight", ws, w, 1e-6, 1e-5);
+  check_same(name + ": bias", vs, v, 1e-6, 1e-5);
+  for (const auto& [key, t] : opt_c->state()) {
+    const Tensor s = opt_s->state().at(key);
+    if (s.device() == Device::cpu) CHECK(s.item() == t.item());  // AdamW's step count
+    else check_same(name + ": state " + key, s, t, 1e-6, 1e-5);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("simt device: SGD, LARS, AdamW and the EMA update match the cpu", "[simt]") {
+  using optim::ParamGroup;
+  auto groups = [](const Tensor& w, const Tensor& v, double lr) {
+    return optim::split_decay_groups({{"w", w}, {"v", v}}, lr, 1e-2);
+  };
+  check_optimizer("SGD", [&](const Tensor& w, const Tensor& v) {
+    return std::make_unique<optim::SGD>(groups(w, v, 0.1), optim::SgdOptions{0.9, false});
+  });
+  check_optimizer("SGD nesterov", [&](const Tensor& w, const Tensor& v) {
+    return std::make_unique<optim::SGD>(groups(w, v, 0.1), optim::SgdOptions{0.9, true});
+  });
+  check_optimizer("LARS", [&](const Tensor& w, const Tensor& v) {
+    return std::make_unique<optim::LARS>(groups(w, v, 0.3), optim::LarsOptions{0.9, 0.001, false});
+  });
+  check_optimizer("LARS clip", [&](const Tensor& w, const Tensor& v) {
+    return std::make_unique<optim::LARS>(groups(w, v, 0.3), optim::LarsOptions{0.9, 0.02, true});
+  });
+  check_optimizer("AdamW", [&](const Tensor& w, const Tensor& v) {
+    return std::make_unique<optim::AdamW>(groups(w, v, 1e-2), optim::AdamWOptions{});
+  });
+
+  Rng rng(81);
+  const Tensor target = randn({4, 3}, rng), online = randn({4, 3}, rng);
+  const Tensor target_s = target.to(Device::simt), online_s = online.to(Device::simt);
+  optim::ema_update_({target}, {online}, 0.99);
+  optim::ema_update_({target_s}, {online_s}, 0.99);
+  check_same("ema_update_", target_s, target, 1e-7, 1e-6);
+}
+
+namespace {
+
+// ResNet-18 backbone + Linear head, regression onto fixed targets: loss = mean((head − t)²).
+struct Net {
+  std::shared_ptr<models::ResNet> backbone;
+  std::shared_ptr<nn::Linear> head;
+  nn::NamedTensors parameters() const {
+    nn::NamedTensors all = backbone->named_parameters();
+    for (auto& [name, t] : head->named_parameters()) all.emplace_back("head." + name, t);
+    return all;
+  }
+};
+
+Net make_net() {
+  Rng rng(2024);
+  auto backbone = std::make_shared<models::ResNet>(
+      models::ResNetConfig{.arch = "resnet18", .stem = models::Stem::cifar, .width = 4}, rng);
+  auto head = std::make_shared<nn::Linear>(backbone->feature_dim(), 10, rng);
+  return {backbone, head};
+}
+
+double train_step(Net& net, optim::Optimizer& opt, const Tensor& x, const Tensor& target) {
+  opt.zero_grad();
+  const Tensor d = sub(net.head->forward(net.backbone->forward(x)), target);
+  const Tensor loss = mean(mul(d, d));
+  loss.backward();
+  opt.step();
+  return loss.item();
+}
+
+}  // namespace
+
+TEST_CASE("simt device: a ResNet-18 training step (LARS, MSE) matches the cpu step", "[simt]") {
+  // Width 4, batch 6, 16x16 images; two steps so LARS's momentum carries over.
+  Net cpu_net = make_net(), simt_net = make_net();
+  simt_net.backbone->to(Device::simt);
+  simt_net.head->to(Device::simt);
+  auto make_opt = [](const Net& net) {
+    return optim::LARS(optim::split_decay_groups(net.parameters(), 0.2, 1e-4),
+                       optim::LarsOptions{0.9, 0.02, true});
+  };
+  optim::LARS opt_c = make_opt(cpu_net), opt_s = make_opt(simt_net);
+  Rng rng(5);
+  for (int step = 0; step < 2; ++step) {
+    const Tensor x = randn({6, 3, 16, 16}, rng), target = randn({6, 10}, rng);
+    const double loss_c = train_step(cpu_net, opt_c, x, target);
+    const double loss_s = train_step(simt_net, opt_s, x.to(Device::simt), target.to(Device::simt));
+    INFO("step " << step << ": loss cpu " << loss_c << ", simt " << loss_s);
+    CHECK(std::abs(loss_s - loss_c) <= 1e-4 * std::abs(loss_c));
+  }
+  // Every parameter and buffer (BN running statistics, batch counts) after the updates.
+  const nn::StateDict sc = cpu_net.backbone->state_dict(), ss = simt_net.backbone->state_dict();
+  REQUIRE(sc.size() == ss.size());
+  for (const auto& [name, t] : sc) {
+    if (t.dtype() == DType::f64) CHECK(ss.at(name).item() == t.item());  // num_batches_tracked
+    else check_same(name, ss.at(name), t, 1e-5, 1e-4);
+  }
+  check_same("head.weight", simt_net.head->weight, cpu_net.head->weight, 1e-5, 1e-4);
+  check_same("head.bias", simt_net.head->bias, cpu_net.head->bias, 1e-5, 1e-4);
+}
