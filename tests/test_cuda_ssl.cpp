@@ -74,6 +74,16 @@ double max_abs(const std::vector<double>& v) {
 
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
+// Rows of z (rows, D) scaled to unit L2 norm (in double), as NT-Xent's caller provides them.
+void normalize_rows(std::vector<float>& z, int64_t rows, int64_t D) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float* row = z.data() + i * D;
+    double q = 0;
+    for (int64_t d = 0; d < D; ++d) q += double(row[d]) * row[d];
+    for (int64_t d = 0; d < D; ++d) row[d] = float(row[d] / std::sqrt(q));
+  }
+}
+
 struct Shape {
   int64_t N, D;
 };
@@ -105,9 +115,8 @@ TEST_CASE("cuda ssl (simt): barlow_twins loss and gradients match the double ref
       tag << "barlow_twins " << sched << " N=" << s.N << " D=" << s.D;
       INFO(tag.str());
       Out dz1(n), dz2(n), ws(size_t(bt::cuda::barlow_twins_workspace_size(s.N, s.D)), 0.0f);
-      const float loss = bt::cuda::barlow_twins_loss<Simt>(s.N, s.D, z1.data(), z2.data(), lambda,
-                                                           g, dz1.data(), dz2.data(), ws.data(),
-                                                           nullptr);
+      const float loss = bt::cuda::barlow_twins_loss<Simt>(
+          s.N, s.D, z1.data(), z2.data(), lambda, g, dz1.data(), dz2.data(), ws.data(), nullptr);
       CHECK(std::abs(loss - ref) <= 1e-5 * (1 + std::abs(ref)));
       check_close(tag.str() + " dz1", dz1.data(), r1, 2e-5 * scale, 1e-4);
       check_close(tag.str() + " dz2", dz2.data(), r2, 2e-5 * scale, 1e-4);
@@ -127,19 +136,18 @@ TEST_CASE("cuda ssl (simt): barlow_twins loss and gradients match the double ref
   }
 }
 
-TEST_CASE("cuda ssl (simt): barlow_twins loss separates C = ẑ1ᵀẑ2/N from the N×N bug",
-          "[cuda][simt][ssl][barlow]") {
+TEST_CASE("cuda ssl (simt): barlow_twins hand case N = 4, D = 2", "[cuda][simt][ssl][barlow]") {
   // The hand case of test_cpu_ssl_kernels: z1 columns u = [1,−1,1,−1], v = [1,1,−1,−1]; z2
   // columns u and w = u + v. With a = 1/sqrt(1 + eps), b = 1/sqrt(2 + eps):
-  // C = [[a², ab], [0, ab]], loss = (1 − a²)² + (1 − ab)² + λ (ab)² ≈ 0.0884.
+  // C = [[a², ab], [0, ab]], loss = (1 − a²)² + (1 − ab)² + λ (ab)² ≈ 0.0884 — the classic bugs
+  // (the N×N sample matrix, a dropped diagonal term ≈ 0.00255) give other values.
   const double eps = bt::cpu::kBarlowTwinsBnEps, a = 1 / std::sqrt(1 + eps),
                b = 1 / std::sqrt(2 + eps), lambda = 0.0051;
   const std::vector<float> z1{1, 1, -1, 1, 1, -1, -1, -1}, z2{1, 2, -1, 0, 1, 0, -1, -2};
   const double expect = std::pow(1 - a * a, 2) + std::pow(1 - a * b, 2) + lambda * a * b * a * b;
   std::vector<float> dz1(8), dz2(8), ws(size_t(bt::cuda::barlow_twins_workspace_size(4, 2)));
-  const float loss = bt::cuda::barlow_twins_loss<Simt>(4, 2, z1.data(), z2.data(), float(lambda),
-                                                       1.0f, dz1.data(), dz2.data(), ws.data(),
-                                                       nullptr);
+  const float loss = bt::cuda::barlow_twins_loss<Simt>(
+      4, 2, z1.data(), z2.data(), float(lambda), 1.0f, dz1.data(), dz2.data(), ws.data(), nullptr);
   CHECK(loss == Approx(expect).epsilon(1e-5));
 }
 
@@ -186,26 +194,26 @@ TEST_CASE("cuda ssl (simt): nt_xent forward and backward match the double refere
     double tau;
   };
   // 2N = 2 .. 200 rows: one partial tile, two tiles split over two blocks of columns, four
-  // tiles in two splits of two; D = 130 takes two 128-wide chunks of dz in the backward.
-  const S shapes[] = {{7, 13, 0.5}, {33, 70, 0.1}, {64, 128, 0.5},
-                      {5, 130, 0.1}, {100, 16, 0.2}, {1, 3, 0.5}};
+  // tiles in two splits of two; D = 130 takes two 128-wide chunks of dz in the backward (with
+  // one column split at N = 5, two at N = 40).
+  const S shapes[] = {{7, 13, 0.5},   {33, 70, 0.1},  {64, 128, 0.5}, {5, 130, 0.1},
+                      {40, 130, 0.5}, {100, 16, 0.2}, {1, 3, 0.5}};
   uint32_t seed = 200;
   for (const S s : shapes) {
     const int64_t M = 2 * s.N;
     const size_t n = size_t(M * s.D);
     auto z = random_vec(n, ++seed);
     for (int64_t i = 0; i < s.N / 2; ++i)  // some positives nearly aligned, as after training
-      for (int64_t d = 0; d < s.D; ++d)
-        z[size_t((i + s.N) * s.D + d)] = z[size_t(i * s.D + d)] + 0.05f * z[size_t((i + s.N) * s.D + d)];
-    for (int64_t i = 0; i < M; ++i) {  // L2-normalized rows, as the caller provides
-      double q = 0;
-      for (int64_t d = 0; d < s.D; ++d) q += double(z[size_t(i * s.D + d)]) * z[size_t(i * s.D + d)];
-      for (int64_t d = 0; d < s.D; ++d) z[size_t(i * s.D + d)] = float(z[size_t(i * s.D + d)] / std::sqrt(q));
-    }
+      for (int64_t d = 0; d < s.D; ++d) {
+        const size_t k = size_t(i * s.D + d), kp = size_t((i + s.N) * s.D + d);
+        z[kp] = z[k] + 0.05f * z[kp];
+      }
+    normalize_rows(z, M, s.D);
     const std::vector<double> zd = to_double(z);
     const double g = 0.9;
     std::vector<double> dz_ref(n), lse_ref(static_cast<size_t>(M));
-    const double ref = bt::cpu::nt_xent_loss_ref<double>(s.N, s.D, zd.data(), s.tau, g, dz_ref.data());
+    const double ref =
+        bt::cpu::nt_xent_loss_ref<double>(s.N, s.D, zd.data(), s.tau, g, dz_ref.data());
     bt::cpu::nt_xent_forward<double>(s.N, s.D, zd.data(), s.tau, lse_ref.data());
     const double scale = max_abs(dz_ref), tol = 2e-6 / s.tau;
     std::vector<float> first;
@@ -214,7 +222,8 @@ TEST_CASE("cuda ssl (simt): nt_xent forward and backward match the double refere
       std::ostringstream tag;
       tag << "nt_xent " << sched << " N=" << s.N << " D=" << s.D << " tau=" << s.tau;
       INFO(tag.str());
-      Out lse(static_cast<size_t>(M)), dz(n), ws(size_t(bt::cuda::nt_xent_workspace_size(s.N, s.D)), 0.0f);
+      Out lse(static_cast<size_t>(M)), dz(n),
+          ws(size_t(bt::cuda::nt_xent_workspace_size(s.N, s.D)), 0.0f);
       const float loss = bt::cuda::nt_xent_forward<Simt>(s.N, s.D, z.data(), float(s.tau),
                                                          lse.data(), ws.data(), nullptr);
       bt::cuda::nt_xent_backward<Simt>(s.N, s.D, z.data(), float(s.tau), lse.data(), float(g),
@@ -236,20 +245,18 @@ TEST_CASE("cuda ssl (simt): nt_xent forward and backward match the double refere
   }
 }
 
-TEST_CASE("cuda ssl (simt): nt_xent keeps exp in range at tau = 0.01", "[cuda][simt][ssl][nt_xent]") {
+TEST_CASE("cuda ssl (simt): nt_xent keeps exp in range at tau = 0.01",
+          "[cuda][simt][ssl][nt_xent]") {
   // Logits up to 100: exp overflows float without the running max subtracted.
   const int64_t N = 40, D = 8, M = 2 * N;
   auto z = random_vec(size_t(M * D), 5);
-  for (int64_t i = 0; i < M; ++i) {
-    double q = 0;
-    for (int64_t d = 0; d < D; ++d) q += double(z[size_t(i * D + d)]) * z[size_t(i * D + d)];
-    for (int64_t d = 0; d < D; ++d) z[size_t(i * D + d)] = float(z[size_t(i * D + d)] / std::sqrt(q));
-  }
+  normalize_rows(z, M, D);
   std::vector<double> zd = to_double(z);
   const double ref = bt::cpu::nt_xent_loss_ref<double>(N, D, zd.data(), 0.01, 1.0, nullptr);
-  std::vector<float> lse(static_cast<size_t>(M)), ws(size_t(bt::cuda::nt_xent_workspace_size(N, D)));
-  const float loss = bt::cuda::nt_xent_forward<Simt>(N, D, z.data(), 0.01f, lse.data(), ws.data(),
-                                                     nullptr);
+  std::vector<float> lse(static_cast<size_t>(M)),
+      ws(size_t(bt::cuda::nt_xent_workspace_size(N, D)));
+  const float loss =
+      bt::cuda::nt_xent_forward<Simt>(N, D, z.data(), 0.01f, lse.data(), ws.data(), nullptr);
   REQUIRE(std::isfinite(loss));
   CHECK(std::abs(loss - ref) <= 2e-3 * (1 + std::abs(ref)));
 }
@@ -268,7 +275,7 @@ TEST_CASE("cuda ssl (simt): byol loss and gradient match the double reference",
     if (s.N >= 3)
       for (int64_t d = 0; d < s.D; ++d) {
         p[size_t(1 * s.D + d)] = 1e-15f * float(d % 4 + 1);  // ||p|| < 1e-13: below eps
-        t[size_t(2 * s.D + d)] = 0.0f;                   // t = 0: cos 0
+        t[size_t(2 * s.D + d)] = 0.0f;                       // t = 0: cos 0
       }
     const double g = 0.5;
     std::vector<double> dp_ref(n);
@@ -303,8 +310,10 @@ TEST_CASE("cuda ssl (simt): bad sizes and a null workspace are rejected", "[cuda
   CHECK_THROWS_AS(bt::cuda::barlow_twins_loss<Simt>(0, 2, x.data(), x.data(), 0.1f, 1.0f, y.data(),
                                                     y.data(), ws.data(), nullptr),
                   std::invalid_argument);
-  CHECK_THROWS_AS(bt::cuda::nt_xent_forward<Simt>(2, 0, x.data(), 0.5f, y.data(), ws.data(), nullptr),
-                  std::invalid_argument);
-  CHECK_THROWS_AS(bt::cuda::byol_loss<Simt>(2, 2, x.data(), x.data(), 1.0f, y.data(), nullptr, nullptr),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(
+      bt::cuda::nt_xent_forward<Simt>(2, 0, x.data(), 0.5f, y.data(), ws.data(), nullptr),
+      std::invalid_argument);
+  CHECK_THROWS_AS(
+      bt::cuda::byol_loss<Simt>(2, 2, x.data(), x.data(), 1.0f, y.data(), nullptr, nullptr),
+      std::invalid_argument);
 }

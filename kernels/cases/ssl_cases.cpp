@@ -68,7 +68,8 @@ void barlow_twins_case(const Spec& s, KernelCase& c) {
     }
     d.inputs.emplace_back("workspace", DType::f32, std::vector<int64_t>{ws}).fill(0);
     d.outputs.emplace_back("loss", DType::f32, std::vector<int64_t>{1}).fill(NAN);
-    for (const char* name : {"dz1", "dz2"}) d.outputs.emplace_back(name, DType::f32, std::vector<int64_t>{N, D}).fill(NAN);
+    for (const char* name : {"dz1", "dz2"})
+      d.outputs.emplace_back(name, DType::f32, std::vector<int64_t>{N, D}).fill(NAN);
     return d;
   };
   c.run = [N, D, lambda, g](const std::string& version, CaseData& d) {
@@ -82,8 +83,8 @@ void barlow_twins_case(const Spec& s, KernelCase& c) {
       loss = cuda::barlow_twins_loss<cuda::Simt>(N, D, z1, z2, lambda, g, dz1, dz2, ws, nullptr);
     } else if (version == kReference) {
       std::vector<double> r1(size_t(N * D)), r2(size_t(N * D));
-      loss = float(cpu::barlow_twins_loss_ref<double>(N, D, as_double(d.inputs[0]).data(), as_double(d.inputs[1]).data(),
-                                                      lambda, g, r1.data(), r2.data()));
+      loss = float(cpu::barlow_twins_loss_ref<double>(N, D, as_double(d.inputs[0]).data(),
+                                                      as_double(d.inputs[1]).data(), lambda, g, r1.data(), r2.data()));
       store(d.outputs[1], r1);
       store(d.outputs[2], r2);
     } else {
@@ -171,8 +172,8 @@ void byol_case(const Spec& s, KernelCase& c) {
       loss = cuda::byol_loss<cuda::Simt>(N, D, p, t, g, dp, ws, nullptr);
     } else if (version == kReference) {
       std::vector<double> r(size_t(N * D));
-      loss = float(cpu::byol_loss_ref<double>(N, D, as_double(d.inputs[0]).data(), as_double(d.inputs[1]).data(), g,
-                                              r.data()));
+      loss = float(
+          cpu::byol_loss_ref<double>(N, D, as_double(d.inputs[0]).data(), as_double(d.inputs[1]).data(), g, r.data()));
       store(d.outputs[1], r);
     } else {
       throw std::invalid_argument("ssl: unknown version " + version);
@@ -201,7 +202,8 @@ KernelCase ssl_case(const Spec& s) {
 std::vector<KernelCase> test_cases(const SuiteOptions& opt) {
   std::vector<Spec> specs{{Loss::barlow_twins, 7, 13, 0.0051}, {Loss::nt_xent, 7, 13, 0.5}, {Loss::byol, 7, 13}};
   if (!opt.quick)
-    specs.insert(specs.end(), {{Loss::barlow_twins, 33, 70, 1.0 / 69}, {Loss::nt_xent, 33, 70, 0.1}, {Loss::byol, 33, 70}});
+    specs.insert(specs.end(),
+                 {{Loss::barlow_twins, 33, 70, 1.0 / 69}, {Loss::nt_xent, 33, 70, 0.1}, {Loss::byol, 33, 70}});
   std::vector<KernelCase> cases;
   for (const Spec& s : specs) cases.push_back(ssl_case(s));
   return cases;
@@ -231,7 +233,8 @@ std::vector<KernelCase> bench_cases(const SuiteOptions& opt) {
     cases.push_back(std::move(c));
   }
   const int64_t n = opt.quick ? 32 : 64;
-  for (const Spec& s : {Spec{Loss::barlow_twins, n, 2 * n, 0.0051}, Spec{Loss::nt_xent, n, 128, 0.5}, Spec{Loss::byol, n, 256}})
+  for (const Spec& s :
+       {Spec{Loss::barlow_twins, n, 2 * n, 0.0051}, Spec{Loss::nt_xent, n, 128, 0.5}, Spec{Loss::byol, n, 256}})
     cases.push_back(ssl_case(s));
   return cases;
 }

@@ -57,7 +57,7 @@ __global__ void bn_stats_kernel(int N, int D, const float* z1, const float* z2, 
 //                        C_ij -> off += C_ij², G_ij = 2gλ C_ij.
 //   G (D, D) (=); part (2, T) (=): the tile's [on, off] at [0, t] and [1, t], t = tile index.
 __global__ void bt_forward_kernel(int N, int D, BatchNormed a, BatchNormed b, float lambda, float g,
-                                 float* G, float* part) {
+                                  float* G, float* part) {
   SIMT_SHARED(float, As, [kBK][kTile + 1]);
   SIMT_SHARED(float, Bs, [kBK][kTile + 1]);
   const int i0 = blockIdx.y * kTile, j0 = blockIdx.x * kTile;
@@ -176,9 +176,9 @@ float barlow_twins_loss(int64_t N, int64_t D, const float* z1, const float* z2, 
   const int tiles = tiles_1d * tiles_1d;
   // The layout of barlow_twins_workspace_size.
   double* sums = reinterpret_cast<double*>(workspace);  // (2): on, off
-  float* stats = workspace + 4;                          // (4, D): mean1, invstd1, mean2, invstd2
-  float* part = stats + 4 * D;                           // (2, tiles)
-  float* G = part + 2 * tiles;                           // (D, D)
+  float* stats = workspace + 4;                         // (4, D): mean1, invstd1, mean2, invstd2
+  float* part = stats + 4 * D;                          // (2, tiles)
+  float* G = part + 2 * tiles;                          // (D, D)
   const float *mean1 = stats, *invstd1 = stats + D, *mean2 = stats + 2 * D,
               *invstd2 = stats + 3 * D;
   const BatchNormed zh1{z1, mean1, invstd1, n, d}, zh2{z2, mean2, invstd2, n, d};
@@ -192,8 +192,8 @@ float barlow_twins_loss(int64_t N, int64_t D, const float* z1, const float* z2, 
   const Dense Gm{G, d, d};
   simt::launch(bt_grad_kernel<true>, grad_grid, kTileBlock, 0, stream, n, d, zh2, Gm, dz1);
   simt::launch(bt_grad_kernel<false>, grad_grid, kTileBlock, 0, stream, n, d, zh1, Gm, dz2);
-  simt::launch(bn_backward_kernel, dim3(col_blocks, 2), dim3(32, 8), 0, stream, n, d, z1, z2,
-               static_cast<const float*>(stats), dz1, dz2);
+  simt::launch(bn_backward_kernel, dim3(col_blocks, 2), dim3(32, 8), 0, stream, n, d, z1, z2, stats,
+               dz1, dz2);
   double host[2];
   read_back(host, sums, 2, stream);
   return float(host[0] + double(lambda) * host[1]);
@@ -204,10 +204,9 @@ BarlowTwinsSums barlow_twins_mask_sums(int64_t D, const float* C, float* workspa
   check_args("barlow_twins_mask_sums", 1, D, workspace);
   const int blocks = int(std::min<int64_t>(D, simt::emulated ? 64 : 1024));
   double* sums = reinterpret_cast<double*>(workspace);  // (2): on, off
-  float* part = workspace + 4;                           // (2, blocks)
+  float* part = workspace + 4;                          // (2, blocks)
   simt::launch(bt_mask_kernel, blocks, 256, 0, stream, int(D), C, part);
-  simt::launch(sum_partials_kernel, 1, kSumThreads, 0, stream, blocks, 2,
-               static_cast<const float*>(part), sums);
+  simt::launch(sum_partials_kernel, 1, kSumThreads, 0, stream, blocks, 2, part, sums);
   double host[2];
   read_back(host, sums, 2, stream);
   return {host[0], host[1]};

@@ -56,7 +56,7 @@ float byol_loss(int64_t N, int64_t D, const float* p, const float* t, float g, f
   const int64_t max_blocks = simt::emulated ? 64 : 1024;  // byol_workspace_size: ≤ 1024
   const int blocks = int(std::min<int64_t>((N + kRowsPerBlock - 1) / kRowsPerBlock, max_blocks));
   double* sum = reinterpret_cast<double*>(workspace);  // (1): Σ (2 − 2c)
-  float* part = workspace + 4;                          // (blocks)
+  float* part = workspace + 4;                         // (blocks)
   simt::launch(byol_kernel, blocks, dim3(32, kRowsPerBlock), 0, stream, int(N), int(D), p, t,
                -2.0f * g / float(N), dp, part);
   simt::launch(sum_partials_kernel, 1, kSumThreads, 0, stream, blocks, 1, part, sum);

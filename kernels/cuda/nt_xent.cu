@@ -25,8 +25,7 @@ __device__ __forceinline__ int positive(int i, int N) { return i < N ? i + N : i
 // Max / sum over the 16 lanes of a half warp (threadIdx.x = 0..15 at one threadIdx.y): the 16
 // threads that hold one row of a 64×64 tile. Called by all 32 lanes (converged).
 __device__ __forceinline__ float row_max(float v) {
-  for (int offset = 8; offset > 0; offset /= 2)
-    v = fmaxf(v, __shfl_xor_sync(kFullMask, v, offset));
+  for (int offset = 8; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(kFullMask, v, offset));
   return v;
 }
 __device__ __forceinline__ float row_sum(float v) {
@@ -94,9 +93,9 @@ __global__ void nt_xent_merge_kernel(int M, int splits, const float* part, float
   const int i = blockIdx.x * kMergeThreads + threadIdx.x;
   float loss = 0.0f;
   if (i < M) {
-    const float* pm = part;                             // (splits, M)
-    const float* pl = part + int64_t(splits) * M;       // (splits, M)
-    const float* ps = part + 2 * int64_t(splits) * M;   // (splits, M)
+    const float* pm = part;                            // (splits, M)
+    const float* pl = part + int64_t(splits) * M;      // (splits, M)
+    const float* ps = part + 2 * int64_t(splits) * M;  // (splits, M)
     float m = -INFINITY;
     for (int s = 0; s < splits; ++s) m = fmaxf(m, pm[int64_t(s) * M + i]);
     float l = 0.0f, sp = 0.0f;
@@ -197,16 +196,16 @@ int column_splits(int row_blocks, int col_tiles) {
 }  // namespace
 
 template <class B>
-float nt_xent_forward(int64_t N, int64_t D, const float* z, float tau, float* lse,
-                      float* workspace, void* stream) {
+float nt_xent_forward(int64_t N, int64_t D, const float* z, float tau, float* lse, float* workspace,
+                      void* stream) {
   check_args("nt_xent_forward", N, D, workspace);
   const int n = int(N), d = int(D), M = 2 * n, tiles = (M + kTile - 1) / kTile;
   const int splits = column_splits(tiles, tiles);
   const int merge_blocks = (M + kMergeThreads - 1) / kMergeThreads;
   // The layout of nt_xent_workspace_size.
   double* sum = reinterpret_cast<double*>(workspace);  // (1): Σ ℓ_i
-  float* part = workspace + 4;                          // (3, splits, M)
-  float* loss_part = part + 3 * int64_t(splits) * M;    // (merge_blocks)
+  float* part = workspace + 4;                         // (3, splits, M)
+  float* loss_part = part + 3 * int64_t(splits) * M;   // (merge_blocks)
   simt::launch(nt_xent_forward_kernel, dim3(tiles, splits), kTileBlock, 0, stream, n, d, z,
                1.0f / tau, part);
   simt::launch(nt_xent_merge_kernel, merge_blocks, kMergeThreads, 0, stream, M, splits, part, lse,
@@ -225,8 +224,8 @@ void nt_xent_backward(int64_t N, int64_t D, const float* z, float tau, const flo
   const int chunks = (d + kDChunk - 1) / kDChunk, splits = column_splits(tiles * chunks, tiles);
   const float coef = g / (float(M) * tau);
   float* part = workspace + 4;  // (splits, M, D), when splits > 1
-  simt::launch(nt_xent_backward_kernel, dim3(tiles, splits, chunks), kTileBlock, 0, stream, n, d,
-               z, 1.0f / tau, lse, coef, dz, part);
+  simt::launch(nt_xent_backward_kernel, dim3(tiles, splits, chunks), kTileBlock, 0, stream, n, d, z,
+               1.0f / tau, lse, coef, dz, part);
   if (splits > 1)
     simt::launch(nt_xent_finish_kernel, grid_1d(int64_t(M) * d, 256), 256, 0, stream, n, d, splits,
                  z, part, coef, dz);

@@ -68,7 +68,8 @@ void read_back(double* host, const double* dev, int k, void* stream) {
 
 void check_args(const char* fn, int64_t N, int64_t D, const float* workspace) {
   if (N < 1 || D < 1 || N > INT32_MAX / 2 || D > INT32_MAX)
-    throw std::invalid_argument(std::string("bt::cuda::") + fn + ": N and D must be in [1, 2^30)");
+    throw std::invalid_argument(std::string("bt::cuda::") + fn +
+                                ": N must be in [1, 2^30) and D in [1, 2^31)");
   if (!workspace) throw std::invalid_argument(std::string("bt::cuda::") + fn + ": null workspace");
 }
 

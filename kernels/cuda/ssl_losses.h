@@ -74,8 +74,8 @@ inline int64_t nt_xent_workspace_size(int64_t N, int64_t D) {
 
 // lse (2N) (=): each row's log-sum-exp, kept for the backward. Returns the loss.
 template <class B>
-float nt_xent_forward(int64_t N, int64_t D, const float* z, float tau, float* lse,
-                      float* workspace, void* stream);
+float nt_xent_forward(int64_t N, int64_t D, const float* z, float tau, float* lse, float* workspace,
+                      void* stream);
 // z (2N, D); lse (2N) from nt_xent_forward -> dz (2N, D) (=) g ∂L/∂z.
 template <class B>
 void nt_xent_backward(int64_t N, int64_t D, const float* z, float tau, const float* lse, float g,
