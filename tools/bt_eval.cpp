@@ -18,12 +18,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "data/cifar10.h"
-#include "data/image_folder.h"
-#include "data/split.h"
-#include "data/synthetic.h"
 #include "engine/serialize/safetensors.h"
 #include "kernels/cpu/blas_core.h"
+#include "tools/lib/dataset_spec.h"
 #include "tools/lib/features.h"
 #include "tools/lib/knn.h"
 #include "tools/lib/linear_probe.h"
@@ -46,7 +43,6 @@ struct Args {
   uint64_t seed = 0;
 };
 
-constexpr const char* kCifarPrefix = "cifar10-bin:";
 
 // ---- the backbone ---------------------------------------------------------------------------
 
@@ -102,44 +98,19 @@ std::unique_ptr<models::ResNet> load_backbone(const std::string& path) {
 
 // ---- the data -------------------------------------------------------------------------------
 
-std::shared_ptr<const data::Dataset> open_dataset(const std::string& spec, bool train, const Args& a,
-                                                  int image_size, const char* flag) {
-  try {
-    if (spec == "synthetic")
-      return std::make_shared<data::SyntheticDataset>(data::SyntheticOptions{
-          .size = a.synthetic_size, .image_size = image_size, .seed = a.seed + (train ? 0 : 1)});
-    if (spec.rfind(kCifarPrefix, 0) == 0)
-      return std::make_shared<data::Cifar10Binary>(spec.substr(std::string(kCifarPrefix).size()), train);
-    BT_CHECK(std::filesystem::is_directory(spec), spec,
-             " is not a directory (nor 'synthetic' or 'cifar10-bin:DIR')");
-    auto folder = std::make_shared<data::ImageFolder>(spec, data::ImageFolderOptions{.threads = a.threads});
-    BT_CHECK(folder->size() > 0, spec, ": no images found");
-    return folder;
-  } catch (const Error& e) {
-    detail::fail(flag, ": ", e.what());
-  }
-}
-
 struct Splits {
   std::shared_ptr<const data::Dataset> train, val;
 };
 
 Splits open_splits(const Args& a, int image_size) {
-  Splits s;
-  s.train = open_dataset(a.data, true, a, image_size, "--data");
-  if (!a.val_data.empty()) {
-    s.val = open_dataset(a.val_data, false, a, image_size, "--val-data");
-    BT_CHECK(s.val->num_classes() == s.train->num_classes(), "--val-data ", a.val_data, " has ",
-             s.val->num_classes(), " classes but --data ", a.data, " has ", s.train->num_classes());
-  } else {
-    BT_CHECK(a.val_split > 0 && a.val_split < 1, "--val-split: must be in (0, 1) without --val-data, got ",
-             a.val_split);
-    data::Split split = data::split_dataset(s.train, a.val_split, a.seed);
-    s.train = split.train, s.val = split.val;
-  }
-  BT_CHECK(s.train->size() > 0 && s.val->size() > 0, "--data ", a.data, ": the train/val split has ",
-           s.train->size(), " and ", s.val->size(), " images (both must be non-empty)");
-  return s;
+  BT_CHECK(!a.val_data.empty() || (a.val_split > 0 && a.val_split < 1),
+           "--val-split: must be in (0, 1) without --val-data, got ", a.val_split);
+  const tools::OpenedData d = tools::open_data({.data = a.data, .val_data = a.val_data, .val_split = a.val_split,
+                                                .synthetic_size = a.synthetic_size, .image_size = image_size,
+                                                .seed = a.seed});
+  BT_CHECK(d.train->size() > 0 && d.val->size() > 0, "--data ", a.data, ": the train/val split has ",
+           d.train->size(), " and ", d.val->size(), " images (both must be non-empty)");
+  return {d.train, d.val};
 }
 
 data::EvalTransform eval_transform(const models::ResNetConfig& c, int image_size) {
