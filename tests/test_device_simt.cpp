@@ -1,10 +1,12 @@
 // The simt device (DESIGN §2): every differentiable op, forward and backward, on simt tensors
 // (the CUDA kernels run by the emulator; GEMM/conv on the CPU kernels) equals the same op on the
 // cpu device, inputs copied with Tensor::to(Device::simt); ops without a CUDA kernel and float64
-// fail with clear errors; the optimizers and the EMA update match; and one training step of a
-// ResNet-18 (CIFAR stem) with a Linear head and an MSE loss under LARS matches the cpu step:
-// the loss and every parameter and buffer afterwards.
+// fail with clear errors; the optimizers, the EMA update and the fused SSL losses match; one
+// training step of a ResNet-18 (CIFAR stem) with a Linear head and an MSE loss under LARS, and
+// one step of each SSL method, match the cpu step: the loss and every parameter and buffer.
 #include <catch2/catch.hpp>
+#include <omp.h>
+
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -21,6 +23,8 @@
 #include "engine/optim/param_groups.h"
 #include "engine/optim/sgd.h"
 #include "engine/rng.h"
+#include "methods/method.h"
+#include "methods/ssl_losses.h"
 #include "models/resnet.h"
 
 using namespace bt;
@@ -78,6 +82,21 @@ void check_op(const std::string& name, const Fn& f, const std::vector<Tensor>& c
       check_same(name + ": gradient of input " + std::to_string(i), simt_inputs[i].grad(),
                  cpu_inputs[i].grad(), atol, rtol);
 }
+
+// The model steps alternate CPU kernels (OpenMP: conv, GEMM) with emulator launches. On this
+// 2-core machine the OpenMP workers spin after each parallel region and starve the emulator's
+// threads (a step is ~15x slower; OMP_WAIT_POLICY=passive fixes it too), so those tests run the
+// CPU kernels single-threaded. Results do not depend on it beyond rounding.
+class SerialOpenMP {
+ public:
+  SerialOpenMP() : previous_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~SerialOpenMP() { omp_set_num_threads(previous_); }
+  SerialOpenMP(const SerialOpenMP&) = delete;
+  SerialOpenMP& operator=(const SerialOpenMP&) = delete;
+
+ private:
+  int previous_;
+};
 
 Tensor input(const Shape& shape, uint64_t seed, bool grad = true) {
   Rng rng(seed);
@@ -261,6 +280,18 @@ TEST_CASE("simt device: SGD, LARS, AdamW and the EMA update match the cpu", "[si
   check_same("ema_update_", target_s, target, 1e-7, 1e-6);
 }
 
+TEST_CASE("simt device: the fused SSL losses (kernels/cuda) match the cpu losses", "[simt]") {
+  using V = std::vector<Tensor>;
+  const Tensor z1 = input({8, 16}, 91), z2 = input({8, 16}, 92), t = input({8, 16}, 93, false);
+  check_op("barlow_twins_loss", [](const V& x) { return methods::barlow_twins_loss(x[0], x[1], 0.0051); },
+           {z1, z2});
+  check_op("nt_xent_loss", [](const V& x) { return methods::nt_xent_loss(x[0], x[1], 0.5); }, {z1, z2});
+  check_op("byol_loss", [](const V& x) { return methods::byol_loss(x[0], x[1]); }, {z1, t});
+  check_op("barlow_twins_cross_correlation",
+           [](const V& x) { return methods::barlow_twins_cross_correlation(x[0], x[1]); },
+           {z1.detach(), z2.detach()});
+}
+
 namespace {
 
 // ResNet-18 backbone + Linear head, regression onto fixed targets: loss = mean((head − t)²).
@@ -295,6 +326,7 @@ double train_step(Net& net, optim::Optimizer& opt, const Tensor& x, const Tensor
 
 TEST_CASE("simt device: a ResNet-18 training step (LARS, MSE) matches the cpu step", "[simt]") {
   // Width 4, batch 6, 16x16 images; two steps so LARS's momentum carries over.
+  SerialOpenMP serial;
   Net cpu_net = make_net(), simt_net = make_net();
   simt_net.backbone->to(Device::simt);
   simt_net.head->to(Device::simt);
@@ -320,4 +352,43 @@ TEST_CASE("simt device: a ResNet-18 training step (LARS, MSE) matches the cpu st
   }
   check_same("head.weight", simt_net.head->weight, cpu_net.head->weight, 1e-5, 1e-4);
   check_same("head.bias", simt_net.head->bias, cpu_net.head->bias, 1e-5, 1e-4);
+}
+
+TEST_CASE("simt device: one LARS step of each SSL method matches the cpu step", "[simt]") {
+  // Batch 8: with 4 samples the projector's BatchNorm1d and Barlow Twins' batch normalisation
+  // are ill-conditioned enough that float32 rounding alone moves the BT update by ~3e-4.
+  SerialOpenMP serial;
+  for (const char* name : {"barlow", "byol", "simsiam", "simclr"}) {
+    methods::MethodConfig config;
+    config.method = name;
+    config.backbone = {.arch = "resnet18", .stem = models::Stem::cifar, .width = 4};
+    config.proj_hidden = 16;
+    config.proj_out = 8;
+    config.pred_hidden = 8;
+    Rng rng_c(3), rng_s(3), data(4);
+    auto cpu_method = methods::make_method(config, rng_c), simt_method = methods::make_method(config, rng_s);
+    simt_method->to(Device::simt);
+    auto make_opt = [](const methods::Method& m) {
+      return optim::LARS(optim::split_decay_groups(m.trainable_parameters(), 0.3, 1e-4),
+                         optim::LarsOptions{0.9, 0.02, true});
+    };
+    optim::LARS opt_c = make_opt(*cpu_method), opt_s = make_opt(*simt_method);
+    const Tensor v1 = randn({8, 3, 16, 16}, data), v2 = randn({8, 3, 16, 16}, data);
+    const Tensor loss_c = cpu_method->loss(v1, v2);
+    const Tensor loss_s = simt_method->loss(v1.to(Device::simt), v2.to(Device::simt));
+    INFO(name << ": loss cpu " << loss_c.item() << ", simt " << loss_s.item());
+    CHECK(std::abs(loss_s.item() - loss_c.item()) <= 1e-4 * std::abs(loss_c.item()) + 1e-5);
+    loss_c.backward();
+    loss_s.backward();
+    opt_c.step();
+    opt_s.step();
+    cpu_method->after_step(1, 10);  // BYOL: the EMA target update
+    simt_method->after_step(1, 10);
+    const nn::StateDict sc = cpu_method->state_dict(), ss = simt_method->state_dict();
+    REQUIRE(sc.size() == ss.size());
+    for (const auto& [key, tensor] : sc) {
+      if (tensor.dtype() == DType::f64) CHECK(ss.at(key).item() == tensor.item());
+      else check_same(std::string(name) + " " + key, ss.at(key), tensor, 1e-5, 1e-4);
+    }
+  }
 }
