@@ -5,6 +5,7 @@
 // of each version, of the fastest version per case ("best") and of the version production
 // code picks ("preferred"), as a fraction of the sgemm GFLOP/s measured in the same run.
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -40,6 +41,7 @@ struct Options {
   bool quick = false;
   int repeats = 5, warmup = 1;
   bool keep_blas_core = false;
+  bool cpu_clock = false;  // time = CPU seconds of all threads, not wall seconds
   std::string json_path;  // "-" = stdout
   double load_start = -1, load_end = -1;
 };
@@ -52,24 +54,28 @@ struct Row {
   std::string failure;
 };
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+// Wall seconds, or CPU seconds used by all threads of the process (--clock cpu).
+double now(bool cpu_clock) {
+  if (!cpu_clock) return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 // Median over `repeats` samples; a sample averages enough runs to last ≥ 2 ms.
 double time_ms(const KernelCase& c, const std::string& version, CaseData& d, const Options& opt,
                double* allocs_per_run) {
-  auto t0 = std::chrono::steady_clock::now();
+  double t0 = now(opt.cpu_clock);
   for (int i = 0; i < std::max(1, opt.warmup); ++i) c.run(version, d);
-  const double first = seconds_since(t0) / std::max(1, opt.warmup);
+  const double first = (now(opt.cpu_clock) - t0) / std::max(1, opt.warmup);
   const int iters = std::clamp(int(2e-3 / std::max(first, 1e-9)), 1, 10000);
   std::vector<double> samples;
   samples.reserve(opt.repeats);
   AllocCounter counter;
   for (int r = 0; r < opt.repeats; ++r) {
-    t0 = std::chrono::steady_clock::now();
+    t0 = now(opt.cpu_clock);
     for (int i = 0; i < iters; ++i) c.run(version, d);
-    samples.push_back(seconds_since(t0) / iters);
+    samples.push_back((now(opt.cpu_clock) - t0) / iters);
   }
   *allocs_per_run = double(counter.stats().count) / (double(opt.repeats) * iters);
   std::nth_element(samples.begin(), samples.begin() + samples.size() / 2, samples.end());
@@ -148,6 +154,7 @@ json to_json(const std::vector<Row>& rows, const std::vector<Summary>& sums, dou
   j["sgemm_gflops"] = sgemm;
   j["openblas_core"] = bt::cpu::blas_core_name();
   j["load_average"] = {opt.load_start, opt.load_end};
+  j["clock"] = opt.cpu_clock ? "cpu" : "wall";
   for (const Row& r : rows)
     j["cases"].push_back({{"family", r.family}, {"case", r.name}, {"group", r.group}, {"count", r.count},
                           {"version", r.version}, {"preferred", r.preferred}, {"ok", r.ok},
@@ -171,8 +178,13 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", opt.repeats, "timed samples per version (median reported)");
   app.add_option("--warmup", opt.warmup, "untimed runs first");
   app.add_option("--json", opt.json_path, "also write JSON to FILE ('-' or no value: stdout)")->expected(0, 1)->default_str("-");
+  std::string clock = "wall";
+  app.add_option("--clock", clock, "wall: elapsed time; cpu: CPU time of all threads (on a loaded, shared "
+                                   "machine; run with OMP_WAIT_POLICY=passive)")
+      ->check(CLI::IsMember({"wall", "cpu"}));
   app.add_flag("--keep-blas-core", opt.keep_blas_core, "do not force OpenBLAS's AVX-512 kernels when it detects none");
   CLI11_PARSE(app, argc, argv);
+  opt.cpu_clock = clock == "cpu";
   if (!opt.keep_blas_core) bt::cpu::select_blas_core(argv);  // OpenBLAS's AVX-512 kernels (blas_core.h)
   opt.load_start = load_average();
   if (opt.quick && app.count("--repeats") == 0) opt.repeats = 2;
@@ -190,6 +202,8 @@ int main(int argc, char** argv) {
   std::fprintf(out, "kernel_bench: %d OpenMP threads, OpenBLAS core %s, load average %.2f%s\n", omp_get_max_threads(),
                bt::cpu::blas_core_name(), opt.load_start, opt.quick ? ", quick" : "");
   std::fprintf(out, "* = the version production code picks; tol = max error / tolerance; allocs = heap allocations per run\n");
+  if (opt.cpu_clock)
+    std::fprintf(out, "clock: CPU time of all threads, so ms are CPU-ms and GFLOP/s are per CPU-second (per core)\n");
   std::fprintf(out, "    %-12s   %9s %5s %4s %10s %8s %8s %6s  %s\n", "version", "max|err|", "tol", "ok", "ms",
                "GFLOP/s", "GB/s", "allocs", "implementation");
   std::vector<Row> rows;
