@@ -1,5 +1,6 @@
 #include "kernels/cpu/conv2d.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -103,12 +104,29 @@ void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const double* x
   no_double(algo);
 }
 
-// Chosen from kernel_bench (ResNet-18 CIFAR layers, 2 threads): TODO figures.
-ConvAlgo best_conv_algo(const Conv2dShape& s, ConvPass) {
-  const bool wino = s.R == 3 && s.S == 3 && s.stride_h == 1 && s.stride_w == 1 && s.C >= 64 && s.K >= 64;
-  return wino ? ConvAlgo::dnnl_auto : ConvAlgo::dnnl_direct;
+// From kernel_bench --clock cpu (ResNet-18 CIFAR layers at width 16 / batch 256 and width 64 /
+// batch 128, 2 threads, OpenBLAS SkylakeX kernels; GFLOP per CPU-second, the machine shared):
+//  - 3×3 layers with ≥ 16 channels: oneDNN direct beats im2col + sgemm 1.2–2.5× (all layers:
+//    1.9× at width 16, 1.5× at width 64);
+//  - Winograd (dnnl_auto) beats direct 1.3–2.5× on 3×3 stride-1 layers with ≥ 32 channels in
+//    and out, and on backward_weight already at 16 (oneDNN takes Winograd only above batch 8;
+//    below, dnnl_auto runs direct);
+//  - 1×1 layers: im2col (a GEMM straight on x at stride 1) is up to 3× faster, oneDNN spending
+//    more on the NCHW ↔ nChw16c reorders than on the convolution;
+//  - a 3-channel 3×3 stem: im2col, 1.1–2.7× (oneDNN's backward_data is poor at C = 3); a 7×7
+//    stem runs forward and backward_weight faster on oneDNN.
+ConvAlgo best_conv_algo(const Conv2dShape& s, ConvPass pass) {
+  if (s.R == 1 && s.S == 1) return ConvAlgo::im2col;
+  if (s.C < 16)
+    return s.R * s.S <= 9 || pass == ConvPass::backward_data ? ConvAlgo::im2col : ConvAlgo::dnnl_direct;
+  const int64_t min_channels = pass == ConvPass::backward_weight ? 16 : 32;
+  const bool winograd = s.R == 3 && s.S == 3 && s.stride_h == 1 && s.stride_w == 1 && std::min(s.C, s.K) >= min_channels;
+  return winograd ? ConvAlgo::dnnl_auto : ConvAlgo::dnnl_direct;
 }
 
+// The forward choice also has the least total time over the three passes of every ResNet-18
+// layer measured (width 16's 16-channel layer1: direct beats Winograd forward and backward_data
+// by more than it loses on backward_weight).
 ConvAlgo best_conv_algo(const Conv2dShape& s) { return best_conv_algo(s, ConvPass::forward); }
 
 }  // namespace bt::cpu

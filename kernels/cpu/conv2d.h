@@ -25,9 +25,9 @@ void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const double* dy,
 void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* dy, double* dw);
 
 // The fastest float algo for this shape and pass, from kernel_bench measurements on the
-// 2-core AVX-512 machines (see the comment in conv2d.cpp for the figures).
+// 2-core AVX-512 machines (the rules and figures are in conv2d.cpp).
 ConvAlgo best_conv_algo(const Conv2dShape& s, ConvPass pass);
-// One algo for all three passes of a layer (the one with the least total time).
+// One algo for all passes of a layer, for callers that do not choose per pass.
 ConvAlgo best_conv_algo(const Conv2dShape& s);
 
 }  // namespace bt::cpu
