@@ -3,10 +3,15 @@
 // lists its cases once, and the same list drives the tests (each fast version against the
 // reference, check.h) and tools/kernel_bench (error, time, GFLOP/s, GB/s).
 //
-// A family is a name and a function from suite options to cases. The built-in families are
-// listed in registry.cpp; a family that lives in another library (one that cannot be a
-// dependency of bt_kernel_cases, e.g. CUDA kernels on a device) calls register_family() before
-// its cases are collected. See conv2d_cases.cpp for a complete family.
+// A family is a name and a function from suite options to cases: Suite::test gives small, odd
+// shapes (each checked against the reference by the family's test), Suite::bench production
+// shapes (with check_variant where the reference is too slow). To add one: write
+// kernels/cases/<family>_cases.cpp defining `Family <family>_family()`, declare it in
+// families.h and list it in registry.cpp; its test is a loop over
+// collect_cases({Suite::test}, {"<family>"}) calling check_version() for every version (see
+// tests/test_conv_kernels.cpp), and kernel_bench runs it with no change. A family living in a
+// library bt_kernel_cases cannot depend on calls register_family() before collecting instead.
+// conv2d_cases.cpp is a complete example.
 #include <functional>
 #include <map>
 #include <string>
@@ -38,7 +43,7 @@ struct KernelCase {
   std::function<void(const std::string& version, CaseData&)> run;  // any version or "reference"
 
   // Optional: when the reference is too slow at this size, errors are measured on this smaller
-  // case instead (e.g. the same layer at batch 2); check_note says so ("checked at N=2").
+  // case instead (e.g. the same layer at batch 16); check_note says so ("checked at N=16").
   std::function<KernelCase()> check_variant;
   std::string check_note;
 
