@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "engine/allocator.h"
 #include "methods/ssl_losses.h"
 #include "methods/ssl_losses_composed.h"
 #include "support/gradcheck.h"
@@ -137,4 +138,37 @@ TEST_CASE("SSL losses reject mismatched embeddings") {
   Tensor a = Tensor::zeros({4, 3}), b = Tensor::zeros({4, 5});
   REQUIRE_THROWS_WITH(barlow_twins_loss(a, b, 0.1), Catch::Contains("(4, 3)") && Catch::Contains("(4, 5)"));
   REQUIRE_THROWS_WITH(nt_xent_loss(a, a, 0.0), Catch::Contains("temperature"));
+}
+
+TEST_CASE("fused losses keep at most one D×D buffer and no 2N×2N one alive (allocator statistics)") {
+  Rng rng(8);
+  for (Device dev : {Device::cpu, Device::simt}) {
+    INFO(device_name(dev));
+    CachingAllocator& alloc = allocator(dev);
+    {  // Barlow Twins, N = 64, D = 512: one D×D float buffer is 1 MiB, an N×D one 128 KiB.
+      const int64_t N = 64, D = 512;
+      Tensor a = randn({N, D}, rng).to(dev), b = randn({N, D}, rng).to(dev);
+      a.requires_grad_();
+      b.requires_grad_();
+      const size_t base = alloc.stats().live_bytes;
+      alloc.reset_peak();
+      barlow_twins_loss(a, b, 0.0051).backward();
+      const size_t peak = alloc.stats().peak_live_bytes - base;
+      INFO("Barlow Twins peak " << peak << " bytes above the inputs");
+      REQUIRE(peak >= size_t(D * D * 4));      // G exists ...
+      REQUIRE(peak < size_t(2 * D * D * 4));   // ... and nothing else of its size
+    }
+    {  // NT-Xent, 2N = 1024 rows of D = 32: the similarity matrix would be 4 MiB.
+      const int64_t N = 512, D = 32;
+      Tensor a = randn({N, D}, rng).to(dev), b = randn({N, D}, rng).to(dev);
+      a.requires_grad_();
+      b.requires_grad_();
+      const size_t base = alloc.stats().live_bytes;
+      alloc.reset_peak();
+      nt_xent_loss(a, b, 0.5).backward();
+      const size_t peak = alloc.stats().peak_live_bytes - base;
+      INFO("NT-Xent peak " << peak << " bytes above the inputs");
+      REQUIRE(peak < size_t(2 * N * 2 * N * 4) / 2);
+    }
+  }
 }
