@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "support/temp_dir.h"
 #include "data/cifar10.h"
 #include "data/image_folder.h"
 #include "data/split.h"
@@ -23,24 +24,10 @@ using namespace bt;
 using namespace bt::data;
 namespace fs = std::filesystem;
 
+using bt::testing::TempDir;
+
 namespace {
 
-// A fresh directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("bt_test_data_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& rel) const {
-    fs::create_directories((path / rel).parent_path());
-    return (path / rel).string();
-  }
-};
 
 // A w×h image with `comp` channels whose pixel (x, y, c) is (x·40 + y·7 + c·60) mod 256.
 std::vector<uint8_t> pattern(int w, int h, int comp) {

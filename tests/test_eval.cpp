@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "support/temp_dir.h"
 #include "data/split.h"
 #include "data/synthetic.h"
 #include "engine/autograd.h"
@@ -25,21 +26,10 @@ using namespace bt;
 using namespace bt::tools;
 namespace fs = std::filesystem;
 
+using bt::testing::TempDir;
+
 namespace {
 
-// A fresh directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("bt_test_eval_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

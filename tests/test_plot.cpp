@@ -9,26 +9,17 @@
 
 #include <unistd.h>
 
+#include "support/temp_dir.h"
 #include "tools/lib/plot.h"
 
 using namespace bt;
 using namespace bt::tools;
 namespace fs = std::filesystem;
 
+using bt::testing::TempDir;
+
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("bt_test_plot_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 struct Png {
   int w = 0, h = 0;

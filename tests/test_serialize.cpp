@@ -9,29 +9,16 @@
 #include <fstream>
 #include <string>
 
+#include "support/temp_dir.h"
 #include "engine/serialize/safetensors.h"
 
 using namespace bt;
 namespace fs = std::filesystem;
 
+using bt::testing::TempDir;
+
 namespace {
 
-// A fresh empty directory, removed with its contents at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("bt_test_serialize_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  size_t entries() const {
-    return size_t(std::distance(fs::directory_iterator(path), fs::directory_iterator()));
-  }
-};
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
@@ -58,7 +45,7 @@ void write_raw(const std::string& path, const std::string& header, const std::st
 
 TEST_CASE("safetensors round trip: f32, f64, scalar, empty, strided, metadata") {
   TempDir dir;
-  const std::string path = dir.file("weights.safetensors");
+  const std::string path = dir / "weights.safetensors";
   const Tensor a = Tensor::from_vector(std::vector<double>{1, -2.5, 3, 4, 5e-8, 6e30}, {2, 3});
   const Tensor b = Tensor::from_vector(std::vector<double>{0.1, 0.2, 1e-300, -7}, {4}, DType::f64);
   const Tensor scalar = Tensor::full({}, 12345, DType::f64);
@@ -96,7 +83,7 @@ TEST_CASE("safetensors round trip: f32, f64, scalar, empty, strided, metadata") 
 
 TEST_CASE("safetensors layout: 8-byte length, space-padded JSON, packed sorted data") {
   TempDir dir;
-  const std::string path = dir.file("layout.safetensors");
+  const std::string path = dir / "layout.safetensors";
   save_safetensors(path, {{"b", Tensor::full({2}, 1.5)}, {"a", Tensor::full({1}, 2.0, DType::f64)}},
                    {{"k", "v"}});
   const std::string bytes = read_bytes(path);
@@ -117,7 +104,7 @@ TEST_CASE("safetensors layout: 8-byte length, space-padded JSON, packed sorted d
 
 TEST_CASE("safetensors reads I64 (PyTorch's num_batches_tracked) as float64") {
   TempDir dir;
-  const std::string path = dir.file("i64.safetensors");
+  const std::string path = dir / "i64.safetensors";
   std::string data(24, '\0');
   const int64_t values[3] = {0, 5, -7};
   std::memcpy(data.data(), values, 24);
@@ -129,11 +116,11 @@ TEST_CASE("safetensors reads I64 (PyTorch's num_batches_tracked) as float64") {
 
 TEST_CASE("safetensors load errors name the file and the problem") {
   TempDir dir;
-  const std::string path = dir.file("bad.safetensors");
+  const std::string path = dir / "bad.safetensors";
   using Catch::Contains;
 
   SECTION("missing file") {
-    const std::string missing = dir.file("missing.safetensors");
+    const std::string missing = dir / "missing.safetensors";
     REQUIRE_THROWS_WITH(load_safetensors(missing),
                         Contains(missing) && Contains("cannot open") &&
                             Contains("No such file"));
@@ -190,14 +177,14 @@ TEST_CASE("safetensors load errors name the file and the problem") {
 TEST_CASE("a failed save throws naming the path and leaves no file behind") {
   TempDir dir;
   // Into a directory that does not exist: the temporary file cannot even be created.
-  const std::string nowhere = dir.file("no_such_dir/w.safetensors");
+  const std::string nowhere = (dir.path / "no_such_dir" / "w.safetensors").string();  // not created
   REQUIRE_THROWS_WITH(save_safetensors(nowhere, {{"w", Tensor::ones({2})}}),
                       Catch::Contains(nowhere) && Catch::Contains("No such file"));
   REQUIRE(dir.entries() == 0);
 
   // Onto an existing directory: the temporary file is written, the rename fails, and the
   // temporary file is removed.
-  const std::string target = dir.file("a_directory");
+  const std::string target = dir / "a_directory";
   fs::create_directory(target);
   REQUIRE_THROWS_WITH(save_safetensors(target, {{"w", Tensor::ones({2})}}),
                       Catch::Contains(target) && Catch::Contains("rename failed"));
