@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "support/check_close.h"
 #include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/normalize.h"
 #include "kernels/cpu/pool.h"
@@ -17,6 +18,8 @@
 #include "kernels/cpu/softmax.h"
 
 using namespace bt::cpu;
+
+using bt::testing::check_close;
 
 namespace {
 
@@ -43,24 +46,6 @@ struct Guarded {
     return {v.begin(), v.begin() + n};
   }
 };
-
-// |got − ref| <= atol + rtol·|ref| elementwise; prints the first mismatches; skips non-finite refs.
-template <class A, class B>
-void check_close(const std::vector<A>& got, const std::vector<B>& ref, double atol, double rtol,
-                 const char* what) {
-  REQUIRE(got.size() == ref.size());
-  size_t bad = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double r = double(ref[i]), g = double(got[i]);
-    if (!std::isfinite(r)) continue;
-    if (!(std::fabs(g - r) <= atol + rtol * std::fabs(r))) {
-      if (bad < 5) std::printf("%s: mismatch at %zu: got %.9g, ref %.9g\n", what, i, g, r);
-      ++bad;
-    }
-  }
-  INFO(what << ": " << bad << " of " << ref.size() << " mismatched");
-  CHECK(bad == 0);
-}
 
 // Central differences of L(x) = Σ_i w_i f(x)_i, compared with the analytic ∂L/∂x `grad`.
 using VecFn = std::function<std::vector<double>(const std::vector<double>&)>;

@@ -11,10 +11,13 @@
 #include <random>
 #include <vector>
 
+#include "support/check_close.h"
 #include "kernels/cpu/normalize.h"
 #include "kernels/cpu/ssl_losses.h"
 
 using namespace bt::cpu;
+
+using bt::testing::check_close;
 
 namespace {
 
@@ -25,24 +28,6 @@ std::vector<T> randv(size_t n, uint64_t seed, double lo = -1, double hi = 1) {
   std::vector<T> v(n);
   for (auto& e : v) e = T(u(g));
   return v;
-}
-
-// |got − ref| <= atol + rtol·|ref| elementwise; prints the first mismatches; skips non-finite refs.
-template <class A, class B>
-void check_close(const std::vector<A>& got, const std::vector<B>& ref, double atol, double rtol,
-                 const char* what) {
-  REQUIRE(got.size() == ref.size());
-  size_t bad = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double r = double(ref[i]), g = double(got[i]);
-    if (!std::isfinite(r)) continue;
-    if (!(std::fabs(g - r) <= atol + rtol * std::fabs(r))) {
-      if (bad < 5) std::printf("%s: mismatch at %zu: got %.9g, ref %.9g\n", what, i, g, r);
-      ++bad;
-    }
-  }
-  INFO(what << ": " << bad << " of " << ref.size() << " mismatched");
-  CHECK(bad == 0);
 }
 
 // Central differences of a scalar loss L(x), compared with the analytic gradient.
