@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/check_close.h"
+#include "support/random_vector.h"
 #include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/normalize.h"
 #include "kernels/cpu/pool.h"
@@ -20,17 +21,9 @@
 using namespace bt::cpu;
 
 using bt::testing::check_close;
+using bt::testing::randv;
 
 namespace {
-
-template <class T>
-std::vector<T> randv(size_t n, uint64_t seed, double lo = -1, double hi = 1) {
-  std::mt19937_64 g(seed);
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<T> v(n);
-  for (auto& e : v) e = T(u(g));
-  return v;
-}
 
 // An output buffer followed by a guard zone of sentinels that no kernel may touch.
 template <class T>

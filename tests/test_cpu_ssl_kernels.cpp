@@ -12,23 +12,16 @@
 #include <vector>
 
 #include "support/check_close.h"
+#include "support/random_vector.h"
 #include "kernels/cpu/normalize.h"
 #include "kernels/cpu/ssl_losses.h"
 
 using namespace bt::cpu;
 
 using bt::testing::check_close;
+using bt::testing::randv;
 
 namespace {
-
-template <class T>
-std::vector<T> randv(size_t n, uint64_t seed, double lo = -1, double hi = 1) {
-  std::mt19937_64 g(seed);
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<T> v(n);
-  for (auto& e : v) e = T(u(g));
-  return v;
-}
 
 // Central differences of a scalar loss L(x), compared with the analytic gradient.
 void check_fd(const std::function<double(const std::vector<double>&)>& L, std::vector<double> x,

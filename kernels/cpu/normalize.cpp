@@ -1,4 +1,5 @@
 #include "kernels/cpu/normalize.h"
+#include "kernels/cpu/dot.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,14 +9,6 @@ namespace bt::cpu {
 namespace {
 
 constexpr int64_t kParallelMin = 1 << 14;
-
-template <class T>
-T dot(const T* a, const T* b, int64_t n) {
-  T s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 #include "kernels/cpu/ssl_losses.h"
+#include "kernels/cpu/dot.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,14 +18,6 @@ constexpr int64_t kRowBlock = 64;   // NT-Xent rows per task
 constexpr int64_t kColTile = 256;   // NT-Xent columns per similarity tile
 
 inline int64_t positive(int64_t i, int64_t N) { return i < N ? i + N : i - N; }
-
-template <class T>
-T dot(const T* a, const T* b, int64_t n) {
-  T s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
 
 }  // namespace
 
