@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "engine/device.h"
 #include "engine/error.h"
 
 namespace bt {
@@ -10,8 +11,6 @@ namespace bt {
 namespace {
 void* host_alloc(size_t bytes) { return std::aligned_alloc(64, bytes); }
 void host_free(void* p) { std::free(p); }
-void* no_device_alloc(size_t) { throw Error("no CUDA device: the cuda backend is not available"); }
-void no_device_free(void*) {}
 }  // namespace
 
 size_t CachingAllocator::round_size(size_t bytes) {
@@ -74,16 +73,10 @@ void CachingAllocator::empty_cache() {
   stats_.cached_bytes = 0;
 }
 
-void CachingAllocator::set_raw(RawAllocator raw) {
-  empty_cache();
-  std::lock_guard lock(mu_);
-  raw_ = raw;
-}
-
 CachingAllocator& allocator(Device d) {
   static CachingAllocator cpu({host_alloc, host_free});
   static CachingAllocator simt({host_alloc, host_free});
-  static CachingAllocator cuda({no_device_alloc, no_device_free});
+  static CachingAllocator cuda({cuda_device::alloc, cuda_device::free});
   switch (d) {
     case Device::cpu: return cpu;
     case Device::simt: return simt;

@@ -37,7 +37,6 @@ class CachingAllocator {
   AllocatorStats stats() const;
   void reset_peak();
   void empty_cache();  // return every cached block to the system
-  void set_raw(RawAllocator raw);
 
   static size_t round_size(size_t bytes);
 
@@ -48,8 +47,8 @@ class CachingAllocator {
   AllocatorStats stats_;
 };
 
-// The allocator of a device. cpu and simt use 64-byte-aligned host memory; the CUDA backend
-// installs cudaMalloc/cudaFree with set_raw() when it initialises.
+// The allocator of a device. cpu and simt use 64-byte-aligned host memory, cuda cudaMalloc
+// (engine/device.h: "no CUDA device" without a GPU or a CUDA backend).
 CachingAllocator& allocator(Device d);
 
 }  // namespace bt

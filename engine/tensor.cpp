@@ -7,6 +7,8 @@
 
 #include "engine/allocator.h"
 #include "engine/autograd.h"
+#include "engine/device.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/cpu/elementwise.h"
 
 namespace bt {
@@ -40,20 +42,13 @@ Storage::Storage(size_t bytes, Device device)
 
 Storage::~Storage() { allocator(device_).deallocate(ptr_, bytes_); }
 
-namespace {
-void (*g_cuda_memcpy)(void*, bool, const void*, bool, size_t) = nullptr;
-}
-
-void set_cuda_memcpy(void (*fn)(void*, bool, const void*, bool, size_t)) { g_cuda_memcpy = fn; }
-
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
   if (bytes == 0) return;
   if (dst_device != Device::cuda && src_device != Device::cuda) {
     std::memcpy(dst, src, bytes);
     return;
   }
-  BT_CHECK(g_cuda_memcpy != nullptr, "no CUDA device: cannot copy to or from cuda memory");
-  g_cuda_memcpy(dst, dst_device == Device::cuda, src, src_device == Device::cuda, bytes);
+  cuda_device::memcpy(dst, dst_device == Device::cuda, src, src_device == Device::cuda, bytes);
 }
 
 // ---------------------------------------------------------------- creation
@@ -197,14 +192,35 @@ void Tensor::copy_(const Tensor& src) const {
   BT_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()),
            " does not match destination shape ", shape_str(shape()));
   if (numel() == 0) return;
-  if (on_host(device()) && on_host(src.device())) {
+  const bool f32 = dtype() == DType::f32 && src.dtype() == DType::f32;
+  if (device() == src.device() && device() != Device::cpu && f32) {  // within simt or cuda: a kernel
+    ops_detail::device_strided_copy(device(), int(dim()), shape().data(), src.data<float>(), src.strides().data(),
+                                    data<float>(), strides().data());
+    return;
+  }
+  if (on_host(device()) && on_host(src.device())) {  // cpu and simt memory, any dtypes
     host_copy_into(src, raw_data(), dtype(), strides().data());
     return;
   }
-  // Across the cuda boundary: make the source contiguous with our dtype on its side, then memcpy.
-  BT_CHECK(is_contiguous(), "copy_ into a non-contiguous cuda tensor is not supported");
-  Tensor staged = (src.is_contiguous() && src.dtype() == dtype()) ? src : copy_as(src, dtype(), src.device());
-  copy_bytes(raw_data(), device(), staged.raw_data(), staged.device(), numel() * dtype_size(dtype()));
+  BT_CHECK(device() != src.device(), "copy_: cuda-to-cuda copies are float32 only (got ", dtype_name(src.dtype()),
+           " to ", dtype_name(dtype()), ")");
+  // Across the cuda boundary: one memcpy between contiguous buffers; strides and dtype
+  // conversions are handled on the side that can (the host for dtypes, a kernel for strides).
+  const size_t bytes = size_t(numel()) * dtype_size(dtype());
+  if (device() == Device::cuda) {  // host → cuda
+    BT_CHECK(is_contiguous(), "copy_ into a non-contiguous cuda tensor is not supported");
+    const Tensor staged = src.is_contiguous() && src.dtype() == dtype() ? src : copy_as(src, dtype(), Device::cpu);
+    copy_bytes(raw_data(), device(), staged.raw_data(), staged.device(), bytes);
+    return;
+  }
+  const Tensor packed = src.is_contiguous() ? src : copy_as(src, src.dtype(), Device::cuda);  // cuda → host
+  if (is_contiguous() && dtype() == src.dtype()) {
+    copy_bytes(raw_data(), device(), packed.raw_data(), Device::cuda, bytes);
+    return;
+  }
+  const Tensor host = Tensor::empty(shape(), src.dtype(), Device::cpu);
+  copy_bytes(host.raw_data(), Device::cpu, packed.raw_data(), Device::cuda, size_t(numel()) * dtype_size(src.dtype()));
+  host_copy_into(host, raw_data(), dtype(), strides().data());
 }
 
 void Tensor::fill_(double value) const {

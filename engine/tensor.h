@@ -117,9 +117,6 @@ struct TensorImpl {
 Shape contiguous_strides(const Shape& shape);
 // Copies a byte range between devices (cpu and simt are host memory; cuda needs the backend).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
-// The CUDA backend installs its memcpy here when it initialises.
-void set_cuda_memcpy(void (*fn)(void* dst, bool dst_on_device, const void* src,
-                                bool src_on_device, size_t bytes));
 
 template <class T>
 T* Tensor::data() const {

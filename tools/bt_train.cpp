@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
   app.add_option("--lars-eta", c.lars_eta, "LARS trust coefficient")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--warmup-epochs", c.warmup_epochs, "linear warmup epochs (default: min(10, epochs/10))")->check(CLI::NonNegativeNumber);
   app.add_option("--seed", c.seed, "random seed (init, augmentations, order)")->capture_default_str();
+  app.add_option("--device", c.device, "cpu, cuda (a GPU: cuBLAS, cuDNN and the kernels of kernels/cuda) or simt (those kernels on the CPU's SIMT emulator: for checking, slow)")
+      ->check(CLI::IsMember({"cpu", "cuda", "simt"}))->capture_default_str();
   app.add_option("--threads", c.threads, "data-loading threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--out", c.out, "output directory (log, checkpoint, plots, weights)")->capture_default_str();
   app.add_flag("--resume", c.resume, "continue from --out/checkpoint.safetensors");

@@ -1,8 +1,10 @@
 // conv2d, batch_norm (+ fused ReLU), max_pool2d and global average pooling: thin autograd
 // wrappers over the CPU kernels in kernels/cpu and, on simt/cuda, the CUDA kernels in
-// kernels/cuda (batch_norm, pool). conv2d on simt runs the CPU kernels on its host memory.
+// kernels/cuda (batch_norm, pool). conv2d on simt runs the CPU kernels on its host memory, on
+// cuda cuDNN (engine/device.h).
 #include <memory>
 
+#include "engine/device.h"
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/batch_norm.h"
@@ -41,7 +43,7 @@ void check_channel_vector(const char* op, const Tensor& t, int64_t C, const char
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding) {
-  ops_detail::require_host_memory("conv2d", check_device_args("conv2d", {x, w}));
+  const Device dev = check_device_args("conv2d", {x, w});
   check_dims("conv2d", x, 4, "an input (N, C, H, W)");
   check_dims("conv2d", w, 4, "a weight (K, C, R, S)");
   BT_CHECK(x.size(1) == w.size(1), "conv2d: input ", shape_str(x.shape()), " has ", x.size(1),
@@ -49,20 +51,24 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
   cpu::Conv2dShape s{x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), w.size(2), w.size(3),
                      stride, stride, padding, padding};
   BT_CHECK(s.valid(), "conv2d: invalid geometry ", s.str(), " for input ", shape_str(x.shape()));
-  const cpu::ConvAlgo algo = conv_algo(x.dtype(), s);
+  const bool cudnn = dev == Device::cuda;
+  const cpu::ConvAlgo algo = cudnn ? cpu::ConvAlgo::reference : conv_algo(x.dtype(), s);  // unused on cuda
   Tensor xc = x.contiguous().detach(), wc = w.contiguous().detach();
   Tensor y = Tensor::empty({s.N, s.K, s.P(), s.Q()}, x.dtype(), x.device());
-  BT_DISPATCH(x.dtype(), T, cpu::conv2d_forward(algo, s, xc.data<T>(), wc.data<T>(), y.data<T>()));
-  return record(y, "conv2d", {x, w}, [s, algo, xc, wc, x, w](const Tensor& g) {
+  if (cudnn) cuda_device::conv2d_forward(s, xc.data<float>(), wc.data<float>(), y.data<float>());
+  else BT_DISPATCH(x.dtype(), T, cpu::conv2d_forward(algo, s, xc.data<T>(), wc.data<T>(), y.data<T>()));
+  return record(y, "conv2d", {x, w}, [s, cudnn, algo, xc, wc, x, w](const Tensor& g) {
     Tensor gc = g.contiguous();
     Tensor dx, dw;
     if (wants_grad(x)) {
       dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-      BT_DISPATCH(x.dtype(), T, cpu::conv2d_backward_data(algo, s, gc.data<T>(), wc.data<T>(), dx.data<T>()));
+      if (cudnn) cuda_device::conv2d_backward_data(s, gc.data<float>(), wc.data<float>(), dx.data<float>());
+      else BT_DISPATCH(x.dtype(), T, cpu::conv2d_backward_data(algo, s, gc.data<T>(), wc.data<T>(), dx.data<T>()));
     }
     if (wants_grad(w)) {
       dw = Tensor::empty(w.shape(), w.dtype(), w.device());
-      BT_DISPATCH(x.dtype(), T, cpu::conv2d_backward_weight(algo, s, xc.data<T>(), gc.data<T>(), dw.data<T>()));
+      if (cudnn) cuda_device::conv2d_backward_weight(s, xc.data<float>(), gc.data<float>(), dw.data<float>());
+      else BT_DISPATCH(x.dtype(), T, cpu::conv2d_backward_weight(algo, s, xc.data<T>(), gc.data<T>(), dw.data<T>()));
     }
     return std::vector<Tensor>{dx, dw};
   });

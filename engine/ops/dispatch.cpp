@@ -1,6 +1,8 @@
 #include "engine/ops/dispatch.h"
 
 #include "engine/allocator.h"
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cuda/copy.h"
 
 namespace bt::ops_detail {
 
@@ -48,9 +50,22 @@ void no_cuda_backend() {
   detail::fail("no CUDA device: this build has no CUDA backend (bt_cuda_kernels)");
 }
 
-void require_host_memory(const char* op, Device device) {
-  BT_CHECK(device != Device::cuda, op,
-           ": no CUDA device support (cuBLAS/cuDNN and device data movement are not wired yet)");
+void device_strided_copy(Device device, int ndim, const int64_t* shape, const float* src,
+                         const int64_t* src_strides, float* dst, const int64_t* dst_strides) {
+  if (device == Device::cpu) {
+    cpu::strided_copy<float, float>(ndim, shape, src, src_strides, dst, dst_strides);
+    return;
+  }
+  BT_CHECK(ndim <= cuda::kMaxCopyDims, "copy: ", ndim, " dimensions on device ", device_name(device), " (at most ",
+           cuda::kMaxCopyDims, ")");
+  cuda::StridedLayout layout;
+  layout.ndim = ndim;
+  for (int k = 0; k < ndim; ++k) {
+    layout.shape[k] = shape[k];
+    layout.src_strides[k] = src_strides[k];
+    layout.dst_strides[k] = dst_strides[k];
+  }
+  BT_CUDA_DISPATCH(device, B, cuda::strided_copy<B>(layout, src, dst, nullptr));
 }
 
 std::shared_ptr<void> device_buffer(size_t bytes, Device device) {

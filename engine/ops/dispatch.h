@@ -5,7 +5,7 @@
 // kernels of kernels/cuda, float32 only: simt through the SIMT emulator (bt::cuda::Simt, host
 // memory), cuda on a GPU (bt::cuda::Gpu, when the nvcc build bt_cuda_kernels is linked in:
 // BT_HAVE_CUDA_KERNELS). GEMM and convolution on simt run the CPU kernels on the host memory;
-// on cuda they would be cuBLAS/cuDNN, which is not wired yet (a clear "no CUDA device" error).
+// on cuda they are cuBLAS/cuDNN (engine/device.h; "no CUDA device" without a GPU).
 #include <memory>
 #include <vector>
 
@@ -60,9 +60,11 @@ Device check_device_args(const char* op, const std::vector<Tensor>& xs);
 // Throws "no CUDA device" for a cuda tensor in a build without bt_cuda_kernels.
 [[noreturn]] void no_cuda_backend();
 
-// Host code on device memory (the GEMM/conv routing and the data-movement fallbacks of simt):
-// passes for cpu and simt, throws "op: no CUDA device ..." for cuda.
-void require_host_memory(const char* op, Device device);
+// dst = src over `shape` with element strides on each side (a stride of 0 broadcasts), float32,
+// both buffers on `device`: cpu::strided_copy on the cpu, the strided_copy kernel of
+// kernels/cuda on simt and cuda (so no host loop touches device memory).
+void device_strided_copy(Device device, int ndim, const int64_t* shape, const float* src,
+                         const int64_t* src_strides, float* dst, const int64_t* dst_strides);
 
 // Raw memory of `bytes` on `device` from its caching allocator, given back with the last handle
 // (the engine has no int32 dtype: max-pool indices live in such a buffer).

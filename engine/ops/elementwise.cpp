@@ -36,20 +36,19 @@ Shape broadcast_strides(const Tensor& x, const Shape& out) {
   return s;
 }
 
-// A new contiguous float32 buffer holding x read at `shape` (broadcast dims repeated): data
-// movement on the host (simt memory is host memory).
-Tensor materialize(const char* op, const Tensor& x, const Shape& shape) {
-  ops_detail::require_host_memory(op, x.device());
+// A new contiguous float32 buffer on x's device holding x read at `shape` (broadcast dims
+// repeated).
+Tensor materialize(const Tensor& x, const Shape& shape) {
   Tensor out = Tensor::empty(shape, DType::f32, x.device());
   const Shape sx = broadcast_strides(x, shape), so = contiguous_strides(shape);
-  cpu::strided_copy<float, float>(int(shape.size()), shape.data(), x.data<float>(), sx.data(),
+  ops_detail::device_strided_copy(x.device(), int(shape.size()), shape.data(), x.data<float>(), sx.data(),
                                   out.data<float>(), so.data());
   return out;
 }
 
 // x at `shape`, contiguous, without a copy when it already is.
-Tensor at_shape(const char* op, const Tensor& x, const Shape& shape) {
-  return x.shape() == shape && x.is_contiguous() ? x.detach() : materialize(op, x, shape);
+Tensor at_shape(const Tensor& x, const Shape& shape) {
+  return x.shape() == shape && x.is_contiguous() ? x.detach() : materialize(x, shape);
 }
 
 // out = a op b on simt/cuda.
@@ -58,13 +57,13 @@ Tensor device_binary(cpu::BinaryOp op, const char* name, const Tensor& a, const 
   const Device dev = a.device();
   const int64_t n = shape_numel(shape);
   if (op == cpu::BinaryOp::sub) {  // out = a, then out = −1·b + 1·out
-    Tensor out = materialize(name, a, shape), bc = at_shape(name, b, shape);
+    Tensor out = materialize(a, shape), bc = at_shape(b, shape);
     BT_CUDA_DISPATCH(dev, B, cuda::axpby<B>(n, -1.0f, bc.data<float>(), 1.0f, out.data<float>(),
                                             nullptr));
     return out;
   }
   if (op == cpu::BinaryOp::div) ops_detail::no_kernel(name, dev);
-  Tensor ac = at_shape(name, a, shape), bc = at_shape(name, b, shape);
+  Tensor ac = at_shape(a, shape), bc = at_shape(b, shape);
   Tensor out = Tensor::empty(shape, DType::f32, dev);
   const float *pa = ac.data<float>(), *pb = bc.data<float>();
   float* po = out.data<float>();

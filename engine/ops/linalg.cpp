@@ -1,6 +1,7 @@
 // matmul and linear on the OpenBLAS GEMM; transposed views are passed to GEMM as
 // transposes, so aᵀ and bᵀ in the backward pass cost no copy. simt tensors live in host memory
-// and take the same CPU GEMM (DESIGN §2); cuda would take cuBLAS, not wired yet.
+// and take the same CPU GEMM (DESIGN §2); cuda tensors take cuBLAS (engine/device.h).
+#include "engine/device.h"
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/gemm.h"
@@ -31,7 +32,7 @@ GemmOperand as_gemm_operand(const Tensor& x) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
-  ops_detail::require_host_memory("matmul", check_device_args("matmul", {a, b}));
+  const Device dev = check_device_args("matmul", {a, b});
   check_dims("matmul", a, 2, "a matrix");
   check_dims("matmul", b, 2, "a matrix");
   BT_CHECK(a.size(1) == b.size(0), "matmul: shapes ", shape_str(a.shape()), " and ",
@@ -40,6 +41,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty({M, N}, a.dtype(), a.device());
   const GemmOperand A = as_gemm_operand(a), B = as_gemm_operand(b);
   if (K == 0) out.fill_(0);
+  else if (dev == Device::cuda)
+    cuda_device::gemm(A.trans, B.trans, M, N, K, 1.0f, A.storage.data<float>(), A.ld, B.storage.data<float>(), B.ld,
+                      0.0f, out.data<float>(), std::max<int64_t>(N, 1));
   else
     BT_DISPATCH(a.dtype(), T,
                 cpu::gemm(A.trans, B.trans, M, N, K, T(1), A.storage.data<T>(), A.ld,

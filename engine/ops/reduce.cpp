@@ -82,13 +82,12 @@ Tensor sum_keepdim_device(const Tensor& x, const std::vector<int64_t>& dims) {
                                                out.data<float>(), nullptr));
     return out;
   }
-  if (!summed_trail) {  // permute to (kept..., summed...): data movement on the host
-    ops_detail::require_host_memory("sum", dev);
+  if (!summed_trail) {  // permute to (kept..., summed...)
     perm_shape.insert(perm_shape.end(), summed_shape.begin(), summed_shape.end());
     perm_strides.insert(perm_strides.end(), summed_strides.begin(), summed_strides.end());
     Tensor permuted = Tensor::empty(perm_shape, DType::f32, dev);
     const Shape dst_strides = contiguous_strides(perm_shape);
-    cpu::strided_copy<float, float>(int(perm_shape.size()), perm_shape.data(), xc.data<float>(),
+    ops_detail::device_strided_copy(dev, int(perm_shape.size()), perm_shape.data(), xc.data<float>(),
                                     perm_strides.data(), permuted.data<float>(), dst_strides.data());
     xc = permuted;
   }

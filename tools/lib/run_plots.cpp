@@ -28,7 +28,8 @@ void write_plots(const std::filesystem::path& out_dir, methods::Method& method) 
   if (!knn.x.empty())
     save_line_plot(out_dir / "knn.png", name + " kNN accuracy", {knn}, {.x_label = "epoch", .y_label = "top-1 %"});
   if (name == "barlow" && method.last_z1().defined()) {
-    const Tensor c = methods::barlow_twins_cross_correlation(method.last_z1(), method.last_z2());
+    const Tensor c = methods::barlow_twins_cross_correlation(method.last_z1().to(Device::cpu),
+                                                             method.last_z2().to(Device::cpu));
     save_heatmap(out_dir / "cross_correlation.png", c, {.crop = 64, .title = "Barlow Twins C (top-left 64x64)"});
   }
 }

@@ -52,6 +52,7 @@ std::string TrainConfig::to_json() const {
       {"lars_eta", lars_eta},
       {"warmup_epochs", warmup_epochs},
       {"seed", seed},
+      {"device", device},
       {"threads", threads},
       {"knn_k", knn_k},
       {"knn_t", knn_t},

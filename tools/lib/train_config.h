@@ -29,6 +29,7 @@ struct TrainConfig {
   int64_t warmup_epochs = -1;       // < 0: min(10, epochs / 10)
 
   uint64_t seed = 0;
+  std::string device = "cpu";  // cpu, simt (the CUDA kernels on the emulator: slow, for checking) or cuda
   int threads = 2;
   std::string out = "runs/bt";
   bool resume = false;

@@ -8,6 +8,7 @@
 
 #include "data/loader.h"
 #include "engine/autograd.h"
+#include "engine/device.h"
 #include "engine/optim/adamw.h"
 #include "engine/optim/lars.h"
 #include "engine/optim/param_groups.h"
@@ -61,6 +62,12 @@ nlohmann::json to_json(const EpochRecord& r) {
 
 TrainResult train(TrainConfig c) {
   c.apply_method_defaults();
+  const Device device = parse_device(c.device);
+  try {
+    require_device(device);  // "no CUDA device" before anything is read or written
+  } catch (const std::exception& e) {
+    throw Error("--device " + c.device + ": " + e.what());
+  }
   BT_CHECK(c.epochs > 0, "--epochs must be positive, got ", c.epochs);
   BT_CHECK(c.batch > 1, "--batch must be at least 2 (batch statistics), got ", c.batch);
   fs::create_directories(c.out);
@@ -83,6 +90,7 @@ TrainResult train(TrainConfig c) {
 
   Rng rng(c.seed);
   auto method = methods::make_method(c.model, rng);
+  method->to(device);
   auto opt = make_optimizer(c, *method);
   const optim::WarmupCosine schedule{c.warmup_epochs * steps_per_epoch, total_steps, 1.0, 0.0};
   const Monitor monitor(data.train, data.val, eval_transform,
@@ -116,7 +124,7 @@ TrainResult train(TrainConfig c) {
       const int64_t step = epoch * steps_per_epoch + b;  // 0-based, before this update
       opt->set_lr(schedule(step));
       opt->zero_grad();
-      Tensor loss_t = method->loss(batch.view1, batch.view2);
+      Tensor loss_t = method->loss(batch.view1.to(device), batch.view2.to(device));
       const double loss = loss_t.item();
       BT_CHECK(std::isfinite(loss), "non-finite loss (", loss, ") at step ", step + 1, " (epoch ", epoch + 1,
                "); the last good checkpoint is ", ckpt.string(), " — try a lower --lr");

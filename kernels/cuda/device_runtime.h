@@ -1,0 +1,20 @@
+#pragma once
+// The host side of the cuda device (device_runtime.cpp, built only with the CUDA backend):
+// device discovery, memory, copies. Every CUDA call is checked; failures are thrown as
+// simt::Error (like kernel launches, backend.h). Without a usable GPU or driver, every entry
+// point throws "no CUDA device (<the runtime's reason>)" — never a crash.
+#include <cstddef>
+
+namespace bt::cuda {
+
+// Selects device 0 on first use; throws when there is none.
+void require_device();
+// cudaMalloc / cudaFree (after require_device()).
+void* device_alloc(std::size_t bytes);
+void device_free(void* ptr) noexcept;
+// cudaMemcpy in the direction the flags say (host↔device, device↔device); synchronous.
+void device_memcpy(void* dst, bool dst_on_device, const void* src, bool src_on_device, std::size_t bytes);
+// Waits for all work on the device and reports a failed kernel.
+void device_synchronize();
+
+}  // namespace bt::cuda
