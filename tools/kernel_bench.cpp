@@ -183,7 +183,13 @@ int main(int argc, char** argv) {
                                    "machine; run with OMP_WAIT_POLICY=passive)")
       ->check(CLI::IsMember({"wall", "cpu"}));
   app.add_flag("--keep-blas-core", opt.keep_blas_core, "do not force OpenBLAS's AVX-512 kernels when it detects none");
+  bool list_families = false;
+  app.add_flag("--list-families", list_families, "print the kernel families (--filter's names) and exit");
   CLI11_PARSE(app, argc, argv);
+  if (list_families) {
+    for (const std::string& f : family_names()) std::printf("%s\n", f.c_str());
+    return 0;
+  }
   opt.cpu_clock = clock == "cpu";
   if (!opt.keep_blas_core) bt::cpu::select_blas_core(argv);  // OpenBLAS's AVX-512 kernels (blas_core.h)
   opt.load_start = load_average();

@@ -19,7 +19,14 @@ uint64_t splitmix64(uint64_t& state) {
 
 }  // namespace
 
-const char* to_string(DType dt) { return dt == DType::f32 ? "f32" : "f64"; }
+const char* to_string(DType dt) {
+  switch (dt) {
+    case DType::f32: return "f32";
+    case DType::f64: return "f64";
+    case DType::i32: return "i32";
+  }
+  return "?";
+}
 
 void Buffer::Free::operator()(unsigned char* p) const { std::free(p); }
 
@@ -43,16 +50,38 @@ double* Buffer::data<double>() {
   return reinterpret_cast<double*>(payload());
 }
 
+template <>
+int32_t* Buffer::data<int32_t>() {
+  if (dtype_ != DType::i32) throw std::logic_error("Buffer " + name_ + " is not i32");
+  return reinterpret_cast<int32_t*>(payload());
+}
+
 double Buffer::get(int64_t i) const {
-  return dtype_ == DType::f32 ? double(reinterpret_cast<const float*>(payload())[i])
-                              : reinterpret_cast<const double*>(payload())[i];
+  switch (dtype_) {
+    case DType::f32: return double(reinterpret_cast<const float*>(payload())[i]);
+    case DType::f64: return reinterpret_cast<const double*>(payload())[i];
+    case DType::i32: return double(reinterpret_cast<const int32_t*>(payload())[i]);
+  }
+  return 0;
 }
 
 void Buffer::set(int64_t i, double v) {
-  if (dtype_ == DType::f32)
-    reinterpret_cast<float*>(payload())[i] = float(v);
-  else
-    reinterpret_cast<double*>(payload())[i] = v;
+  switch (dtype_) {
+    case DType::f32: reinterpret_cast<float*>(payload())[i] = float(v); break;
+    case DType::f64: reinterpret_cast<double*>(payload())[i] = v; break;
+    case DType::i32: reinterpret_cast<int32_t*>(payload())[i] = int32_t(v); break;
+  }
+}
+
+std::vector<double> Buffer::values() const {
+  std::vector<double> v(static_cast<size_t>(numel_));
+  for (int64_t i = 0; i < numel_; ++i) v[size_t(i)] = get(i);
+  return v;
+}
+
+void Buffer::set_values(const std::vector<double>& v) {
+  if (int64_t(v.size()) != numel_) throw std::logic_error("Buffer " + name_ + ": set_values of the wrong size");
+  for (int64_t i = 0; i < numel_; ++i) set(i, v[size_t(i)]);
 }
 
 void Buffer::fill(double v) {

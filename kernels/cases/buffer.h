@@ -1,7 +1,8 @@
 #pragma once
 // A host buffer for kernel cases: `numel` elements of one dtype between two guard zones of
 // sentinel bytes, so a kernel that writes before the start or past the end of an output is
-// caught (guards_intact()). Values are read and written as double, whatever the dtype.
+// caught (guards_intact()). Values are read and written as double, whatever the dtype (i32
+// holds indices and labels: integers, exact in a double).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -9,8 +10,8 @@
 
 namespace bt::cases {
 
-enum class DType { f32, f64 };
-const char* to_string(DType dt);  // "f32", "f64"
+enum class DType { f32, f64, i32 };
+const char* to_string(DType dt);  // "f32", "f64", "i32"
 
 class Buffer {
  public:
@@ -29,10 +30,16 @@ class Buffer {
   const T* data() const {
     return const_cast<Buffer*>(this)->data<T>();
   }
+  // The bytes() bytes of the values, whatever the dtype (for copies to and from a device).
+  void* raw() { return payload(); }
+  const void* raw() const { return payload(); }
 
   double get(int64_t i) const;
-  void set(int64_t i, double v);
+  void set(int64_t i, double v);  // i32: v must be an integer in range (not NaN)
   void fill(double v);
+  // Every value as a double (a double-precision reference's input), and back (its output).
+  std::vector<double> values() const;
+  void set_values(const std::vector<double>& v);
   // Uniform in [lo, hi), deterministic in seed (splitmix64), independent of the dtype.
   void fill_uniform(uint64_t seed, double lo, double hi);
 
@@ -41,7 +48,7 @@ class Buffer {
 
  private:
   static constexpr size_t kGuardBytes = 256;
-  size_t elem_size() const { return dtype_ == DType::f32 ? sizeof(float) : sizeof(double); }
+  size_t elem_size() const { return dtype_ == DType::f64 ? sizeof(double) : 4; }
   unsigned char* payload() const { return storage_.get() + kGuardBytes; }
 
   struct Free {
@@ -58,5 +65,7 @@ template <>
 float* Buffer::data<float>();
 template <>
 double* Buffer::data<double>();
+template <>
+int32_t* Buffer::data<int32_t>();
 
 }  // namespace bt::cases

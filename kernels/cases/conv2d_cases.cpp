@@ -1,10 +1,13 @@
-// conv2d cases: every pass of every ConvAlgo against conv2d_*_ref, in f32 and f64.
+// conv2d cases: every pass of every ConvAlgo against conv2d_*_ref, in f32 and f64; in f32 also
+// cuDNN (bt::cuda::cudnn_conv2d_*, version "cuda-cudnn") when a CUDA device is present.
 #include <cmath>
 #include <stdexcept>
 
+#include "kernels/cases/cuda_buffers.h"
 #include "kernels/cases/families.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/conv2d_dnnl.h"
+#include "kernels/cuda/cudnn_conv.h"
 
 namespace bt::cases {
 namespace {
@@ -50,6 +53,21 @@ void run_pass(ConvAlgo algo, const Conv2dShape& s, ConvPass pass, CaseData& d) {
   }
 }
 
+#if defined(BT_HAVE_CUDA_KERNELS)
+// The cuDNN version, on device copies of the buffers.
+void run_cudnn(const Conv2dShape& s, ConvPass pass, CaseData& d) {
+  run_on_device(d, [&](const KernelPointers& p) {
+    const float *a = p.in<float>(0), *b = p.in<float>(1);
+    float* out = p.out<float>(0);
+    switch (pass) {
+      case ConvPass::forward: return cuda::cudnn_conv2d_forward(s, a, b, out);
+      case ConvPass::backward_data: return cuda::cudnn_conv2d_backward_data(s, a, b, out);
+      case ConvPass::backward_weight: return cuda::cudnn_conv2d_backward_weight(s, a, b, out);
+    }
+  });
+}
+#endif
+
 // One pass of one layer shape. Inputs are uniform in [−1, 1); the output starts as NaN, so an
 // element a version fails to overwrite shows up as a mismatch.
 KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pass, DType dt) {
@@ -70,6 +88,7 @@ KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pa
   c.name = label + " " + cpu::to_string(pass) + " " + to_string(dt) + " " + s.str();
   c.versions = dt == DType::f32 ? std::vector<std::string>{"im2col", "dnnl_direct", "dnnl_auto"}
                                 : std::vector<std::string>{"im2col"};
+  if (dt == DType::f32 && cuda_device_available()) c.versions.push_back("cuda-cudnn");
   c.preferred = dt == DType::f32 ? cpu::to_string(cpu::best_conv_algo(s, pass)) : "im2col";
   c.flops = s.flops();
   const double elem = dt == DType::f32 ? 4 : 8;
@@ -86,6 +105,7 @@ KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pa
   c.rtol = eps;
   // Winograd F(4×4, 3×3) transforms amplify rounding: measured up to 0.65 of the tolerance above.
   c.tol_scale["dnnl_auto"] = 3;
+  c.tol_scale["cuda-cudnn"] = 3;  // cuDNN may pick Winograd or FFT algorithms too (FMA math, no TF32)
   const uint64_t seed = fnv1a(c.name);
   c.make_inputs = [in, out, dt, seed] {
     CaseData d;
@@ -100,10 +120,14 @@ KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pa
     return d;
   };
   c.describe = [s, pass](const std::string& version) {
+    if (is_cuda_version(version)) return describe_version(version);
     const ConvAlgo a = parse_algo(version);
     return a == ConvAlgo::dnnl_direct || a == ConvAlgo::dnnl_auto ? cpu::conv2d_dnnl_impl(a, s, pass) : std::string();
   };
   c.run = [s, pass, dt](const std::string& version, CaseData& d) {
+#if defined(BT_HAVE_CUDA_KERNELS)
+    if (version == "cuda-cudnn") return run_cudnn(s, pass, d);
+#endif
     if (dt == DType::f32)
       run_pass<float>(parse_algo(version), s, pass, d);
     else

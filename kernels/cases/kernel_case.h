@@ -7,9 +7,11 @@
 // shapes (each checked against the reference by the family's test), Suite::bench production
 // shapes (with check_variant where the reference is too slow). To add one: write
 // kernels/cases/<family>_cases.cpp defining `Family <family>_family()`, declare it in
-// families.h and list it in registry.cpp; its test is a loop over
-// collect_cases({Suite::test}, {"<family>"}) calling check_version() for every version (see
-// tests/test_conv_kernels.cpp), and kernel_bench runs it with no change. A family living in a
+// families.h and list it in registry.cpp; tests/test_kernel_families.cpp then checks every
+// version of its test cases (a loop over collect_cases({Suite::test}, {"<family>"}) calling
+// check_version(), as tests/test_conv_kernels.cpp does for conv2d alone), and kernel_bench runs
+// it with no change (also add the family's name to the test's list of expected families).
+// CUDA kernels become versions through kernels/cases/cuda_buffers.h. A family living in a
 // library bt_kernel_cases cannot depend on calls register_family() before collecting instead.
 // conv2d_cases.cpp is a complete example.
 #include <functional>

@@ -1,10 +1,18 @@
-// matmul cases: bt::cpu::gemm (OpenBLAS sgemm / dgemm) against bt::cpu::gemm_ref, for
-// C (M, N) = alpha·op(A)·op(B) + beta·C, row-major with optional row padding (ld > width).
+// matmul cases: C (M, N) = alpha·op(A)·op(B) + beta·C, row-major with optional row padding
+// (ld > width), against bt::cpu::gemm_ref. Versions:
+//   blas                     bt::cpu::gemm (OpenBLAS sgemm / dgemm)
+//   simt-naive, simt-tiled   f32: bt::cuda::gemm_v1_naive / gemm_v2_tiled (kernels/cuda/gemm.h)
+//                            on the SIMT emulator, at emulator-sized shapes
+//   cuda-naive, cuda-tiled   the same kernels on a CUDA device, when there is one
+//   cuda-cublas              f32: bt::cuda::cublas_sgemm (cuBLAS), on a CUDA device
 #include <cmath>
 #include <stdexcept>
 
+#include "kernels/cases/cuda_buffers.h"
 #include "kernels/cases/families.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cuda/cublas_gemm.h"
+#include "kernels/cuda/gemm.h"
 
 namespace bt::cases {
 namespace {
@@ -31,6 +39,25 @@ void run_gemm(bool fast, const GemmSpec& g, CaseData& d) {
     cpu::gemm_ref(g.ta, g.tb, g.M, g.N, g.K, T(g.alpha), A, lda, B, ldb, T(g.beta), C, ldc);
 }
 
+// The CUDA versions (f32 only): "<backend>-naive", "<backend>-tiled" or "cuda-cublas".
+void run_cuda_gemm(const std::string& version, const GemmSpec& g, CaseData& d) {
+  const int64_t lda = (g.ta ? g.M : g.K) + g.pad, ldb = (g.tb ? g.K : g.N) + g.pad, ldc = g.N + g.pad;
+#if defined(BT_HAVE_CUDA_KERNELS)
+  if (version == "cuda-cublas")
+    return run_on_device(d, [&](const KernelPointers& p) {
+      cuda::cublas_sgemm(g.ta, g.tb, g.M, g.N, g.K, float(g.alpha), p.in<float>(0), lda, p.in<float>(1), ldb,
+                         float(g.beta), p.out<float>(0), ldc);
+    });
+#endif
+  const bool tiled = version.ends_with("-tiled");
+  if (!tiled && !version.ends_with("-naive")) throw std::invalid_argument("matmul: unknown version " + version);
+  run_cuda_version(version, d, [&]<class B>(B, const KernelPointers& p) {
+    (tiled ? cuda::gemm_v2_tiled<B> : cuda::gemm_v1_naive<B>)(g.ta, g.tb, g.M, g.N, g.K, float(g.alpha),
+                                                              p.in<float>(0), lda, p.in<float>(1), ldb,
+                                                              float(g.beta), p.out<float>(0), ldc, nullptr);
+  });
+}
+
 std::string spec_name(const GemmSpec& g, DType dt) {
   auto i = [](int64_t v) { return std::to_string(v); };
   std::string n = std::string(to_string(dt)) + " " + (g.ta ? "T" : "N") + (g.tb ? "T" : "N") + " " + i(g.M) + "x" +
@@ -42,13 +69,20 @@ std::string spec_name(const GemmSpec& g, DType dt) {
 }
 
 // A and B uniform in [−1, 1); C starts random when beta ≠ 0 and NaN when beta = 0 (the BLAS
-// contract: C is not read), its padding columns at kPadValue.
-KernelCase gemm_case(const GemmSpec& g, DType dt) {
+// contract: C is not read), its padding columns at kPadValue. f32 cases have the CUDA versions
+// too (the emulator's only when `emulator`).
+KernelCase gemm_case(const GemmSpec& g, DType dt, bool emulator = true) {
   KernelCase c;
   c.family = "matmul";
   c.name = spec_name(g, dt);
   c.versions = {"blas"};
+  if (dt == DType::f32) {
+    for (const char* kernel : {"-naive", "-tiled"})
+      for (const std::string& v : cuda_versions(emulator, kernel)) c.versions.push_back(v);
+    if (cuda_device_available()) c.versions.push_back("cuda-cublas");
+  }
   c.preferred = "blas";
+  c.describe = describe_version;
   c.flops = 2.0 * double(g.M) * double(g.N) * double(g.K);
   c.bytes = (dt == DType::f32 ? 4.0 : 8.0) * double(g.M * g.K + g.K * g.N + (g.beta != 0 ? 2 : 1) * g.M * g.N);
   const double eps = dt == DType::f32 ? 2e-6 : 1e-13;
@@ -73,7 +107,7 @@ KernelCase gemm_case(const GemmSpec& g, DType dt) {
     return d;
   };
   c.run = [g, dt](const std::string& version, CaseData& d) {
-    if (version != "blas" && version != kReference) throw std::invalid_argument("matmul: unknown version " + version);
+    if (version != "blas" && version != kReference) return run_cuda_gemm(version, g, d);
     if (dt == DType::f32)
       run_gemm<float>(version == "blas", g, d);
     else
@@ -104,7 +138,8 @@ std::vector<KernelCase> test_cases(const SuiteOptions& opt) {
   return cases;
 }
 
-// sgemm at 2048³ (the machine's figure) and the GEMM shapes a ResNet / SSL step produces.
+// sgemm at 2048³ (the machine's CPU figure: no CUDA versions), the GEMM shapes a ResNet / SSL
+// step produces (and a GPU, if any), then the emulator at 128³.
 std::vector<KernelCase> bench_cases(const SuiteOptions& opt) {
   const int64_t big = opt.quick ? 512 : 2048;
   struct Named {
@@ -121,16 +156,20 @@ std::vector<KernelCase> bench_cases(const SuiteOptions& opt) {
   };
   std::vector<KernelCase> cases;
   for (const Named& n : specs) {
-    KernelCase c = gemm_case(n.g, DType::f32);
+    KernelCase c = gemm_case(n.g, DType::f32, false);
+    if (n.group == kSgemmPeakGroup) c.versions = {"blas"};
     c.group = n.group;
     if (n.g.M * n.g.N * n.g.K > (int64_t(1) << 27)) {  // the reference would take seconds
       GemmSpec small = n.g;
       small.M = 64;
-      c.check_variant = [small] { return gemm_case(small, DType::f32); };
+      c.check_variant = [small] { return gemm_case(small, DType::f32, false); };
       c.check_note = "checked at M=64";
     }
     cases.push_back(std::move(c));
   }
+  const int64_t e = opt.quick ? 64 : 128;
+  for (const GemmSpec& g : {GemmSpec{.M = e, .N = e, .K = e}, GemmSpec{.ta = true, .M = e, .N = e, .K = e}})
+    cases.push_back(gemm_case(g, DType::f32));
   return cases;
 }
 

@@ -8,7 +8,9 @@ namespace {
 
 struct Registry {
   std::mutex mu;
-  std::vector<Family> families{matmul_family(), conv2d_family(), ssl_family()};  // the built-in families
+  std::vector<Family> families{  // the built-in families
+      matmul_family(),      conv2d_family(), ssl_family(),       elementwise_family(), reduce_family(),
+      batch_norm_family(),  pool_family(),   normalize_family(), optim_family(),       softmax_family()};
 };
 
 Registry& registry() {

@@ -3,14 +3,16 @@
 //   fast  bt::cpu::* (OpenBLAS GEMM tiles, OpenMP) — what the cpu device runs
 //   simt  bt::cuda::*<Simt>: the CUDA kernels (kernels/cuda/ssl_losses.h) on the SIMT emulator;
 //         its times are emulator times on the CPU (a fiber per CUDA thread), not GPU times, and
-//         only on shapes small enough for the emulator.
+//         only on shapes small enough for the emulator
+//   cuda  bt::cuda::*<Gpu> on a CUDA device, when there is one (cuda_buffers.h); the loss comes
+//         back from the launcher to the host.
 // Outputs: the loss (1) and the gradients; scratch (workspace, lse) are inputs with guard zones,
 // so a version writing past its documented workspace size is caught.
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 #include <vector>
 
+#include "kernels/cases/cuda_buffers.h"
 #include "kernels/cases/families.h"
 #include "kernels/cpu/ssl_losses.h"
 #include "kernels/cuda/ssl_losses.h"
@@ -26,16 +28,6 @@ struct Spec {
   double param = 0;  // Barlow Twins: λ; NT-Xent: τ
   bool simt = true;  // also run the CUDA kernels on the emulator
 };
-
-std::vector<double> as_double(const Buffer& b) {
-  std::vector<double> v(size_t(b.numel()));
-  for (int64_t i = 0; i < b.numel(); ++i) v[size_t(i)] = b.get(i);
-  return v;
-}
-
-void store(Buffer& b, const std::vector<double>& v) {
-  for (int64_t i = 0; i < b.numel(); ++i) b.set(i, v[size_t(i)]);
-}
 
 std::string spec_name(const Spec& s) {
   const std::string shape = "N" + std::to_string(s.N) + " D" + std::to_string(s.D);
@@ -73,23 +65,24 @@ void barlow_twins_case(const Spec& s, KernelCase& c) {
     return d;
   };
   c.run = [N, D, lambda, g](const std::string& version, CaseData& d) {
-    const float *z1 = d.inputs[0].data<float>(), *z2 = d.inputs[1].data<float>();
-    float* ws = d.inputs[2].data<float>();
-    float *dz1 = d.outputs[1].data<float>(), *dz2 = d.outputs[2].data<float>();
-    float& loss = d.outputs[0].data<float>()[0];
+    float loss = 0;
     if (version == "fast") {
-      loss = cpu::barlow_twins_loss<float>(N, D, z1, z2, lambda, g, dz1, dz2, ws);
-    } else if (version == "simt") {
-      loss = cuda::barlow_twins_loss<cuda::Simt>(N, D, z1, z2, lambda, g, dz1, dz2, ws, nullptr);
+      loss = cpu::barlow_twins_loss<float>(N, D, d.inputs[0].data<float>(), d.inputs[1].data<float>(), lambda, g,
+                                           d.outputs[1].data<float>(), d.outputs[2].data<float>(),
+                                           d.inputs[2].data<float>());
     } else if (version == kReference) {
       std::vector<double> r1(size_t(N * D)), r2(size_t(N * D));
-      loss = float(cpu::barlow_twins_loss_ref<double>(N, D, as_double(d.inputs[0]).data(),
-                                                      as_double(d.inputs[1]).data(), lambda, g, r1.data(), r2.data()));
-      store(d.outputs[1], r1);
-      store(d.outputs[2], r2);
+      loss = float(cpu::barlow_twins_loss_ref<double>(N, D, d.inputs[0].values().data(), d.inputs[1].values().data(),
+                                                      lambda, g, r1.data(), r2.data()));
+      d.outputs[1].set_values(r1);
+      d.outputs[2].set_values(r2);
     } else {
-      throw std::invalid_argument("ssl: unknown version " + version);
+      run_cuda_version(version, d, [&]<class B>(B, const KernelPointers& p) {
+        loss = cuda::barlow_twins_loss<B>(N, D, p.in<float>(0), p.in<float>(1), lambda, g, p.out<float>(1),
+                                          p.out<float>(2), p.in<float>(2), nullptr);
+      });
     }
+    d.outputs[0].data<float>()[0] = loss;
   };
 }
 
@@ -122,23 +115,25 @@ void nt_xent_case(const Spec& s, KernelCase& c) {
     return d;
   };
   c.run = [N, D, tau, g](const std::string& version, CaseData& d) {
-    const float* z = d.inputs[0].data<float>();
-    float *lse = d.inputs[1].data<float>(), *ws = d.inputs[2].data<float>();
-    float* dz = d.outputs[1].data<float>();
-    float& loss = d.outputs[0].data<float>()[0];
+    float loss = 0;
     if (version == "fast") {
+      const float* z = d.inputs[0].data<float>();
+      float* lse = d.inputs[1].data<float>();
       loss = cpu::nt_xent_forward<float>(N, D, z, tau, lse);
-      cpu::nt_xent_backward<float>(N, D, z, tau, lse, g, dz);
-    } else if (version == "simt") {
-      loss = cuda::nt_xent_forward<cuda::Simt>(N, D, z, tau, lse, ws, nullptr);
-      cuda::nt_xent_backward<cuda::Simt>(N, D, z, tau, lse, g, dz, ws, nullptr);
+      cpu::nt_xent_backward<float>(N, D, z, tau, lse, g, d.outputs[1].data<float>());
     } else if (version == kReference) {
       std::vector<double> r(size_t(2 * N * D));
-      loss = float(cpu::nt_xent_loss_ref<double>(N, D, as_double(d.inputs[0]).data(), tau, g, r.data()));
-      store(d.outputs[1], r);
+      loss = float(cpu::nt_xent_loss_ref<double>(N, D, d.inputs[0].values().data(), tau, g, r.data()));
+      d.outputs[1].set_values(r);
     } else {
-      throw std::invalid_argument("ssl: unknown version " + version);
+      run_cuda_version(version, d, [&]<class B>(B, const KernelPointers& p) {
+        const float* z = p.in<float>(0);
+        float *lse = p.in<float>(1), *ws = p.in<float>(2);
+        loss = cuda::nt_xent_forward<B>(N, D, z, tau, lse, ws, nullptr);
+        cuda::nt_xent_backward<B>(N, D, z, tau, lse, g, p.out<float>(1), ws, nullptr);
+      });
     }
+    d.outputs[0].data<float>()[0] = loss;
   };
 }
 
@@ -162,22 +157,21 @@ void byol_case(const Spec& s, KernelCase& c) {
     return d;
   };
   c.run = [N, D, g](const std::string& version, CaseData& d) {
-    const float *p = d.inputs[0].data<float>(), *t = d.inputs[1].data<float>();
-    float* ws = d.inputs[2].data<float>();
-    float* dp = d.outputs[1].data<float>();
-    float& loss = d.outputs[0].data<float>()[0];
+    float loss = 0;
     if (version == "fast") {
-      loss = cpu::byol_loss<float>(N, D, p, t, g, dp);
-    } else if (version == "simt") {
-      loss = cuda::byol_loss<cuda::Simt>(N, D, p, t, g, dp, ws, nullptr);
+      loss = cpu::byol_loss<float>(N, D, d.inputs[0].data<float>(), d.inputs[1].data<float>(), g,
+                                   d.outputs[1].data<float>());
     } else if (version == kReference) {
       std::vector<double> r(size_t(N * D));
-      loss = float(
-          cpu::byol_loss_ref<double>(N, D, as_double(d.inputs[0]).data(), as_double(d.inputs[1]).data(), g, r.data()));
-      store(d.outputs[1], r);
+      loss = float(cpu::byol_loss_ref<double>(N, D, d.inputs[0].values().data(), d.inputs[1].values().data(), g,
+                                              r.data()));
+      d.outputs[1].set_values(r);
     } else {
-      throw std::invalid_argument("ssl: unknown version " + version);
+      run_cuda_version(version, d, [&]<class B>(B, const KernelPointers& p) {
+        loss = cuda::byol_loss<B>(N, D, p.in<float>(0), p.in<float>(1), g, p.out<float>(1), p.in<float>(2), nullptr);
+      });
     }
+    d.outputs[0].data<float>()[0] = loss;
   };
 }
 
@@ -185,11 +179,10 @@ KernelCase ssl_case(const Spec& s) {
   KernelCase c;
   c.family = "ssl";
   c.name = spec_name(s);
-  c.versions = s.simt ? std::vector<std::string>{"fast", "simt"} : std::vector<std::string>{"fast"};
+  c.versions = {"fast"};
+  for (const std::string& v : cuda_versions(s.simt)) c.versions.push_back(v);
   c.preferred = "fast";
-  c.describe = [](const std::string& version) {
-    return version == "simt" ? std::string("CUDA kernels on the SIMT emulator: CPU time, not GPU time") : std::string();
-  };
+  c.describe = describe_version;
   switch (s.loss) {
     case Loss::barlow_twins: barlow_twins_case(s, c); break;
     case Loss::nt_xent: nt_xent_case(s, c); break;

@@ -1,0 +1,119 @@
+#pragma once
+// The CUDA versions of a kernel case: the kernels/cuda launchers (backend.h) run on
+//   "simt…"  the <Simt> build, on the SIMT emulator, over the case's host buffers: its times are
+//             the emulator's CPU time (a fiber per CUDA thread), not GPU time;
+//   "cuda…"  the <Gpu> build (nvcc, bt_cuda_kernels) on a CUDA device, over device copies of the
+//             buffers: every buffer is copied in, the launchers run, the device is synchronised
+//             (checked) and the outputs are copied back, so its times include the copies. Listed
+//             only when the build has the nvcc kernels (BT_HAVE_CUDA_KERNELS) and a device is
+//             present at run time.
+// A case writes its launcher calls once, as a template lambda on the backend:
+//   run_cuda_version(version, d, [&]<class B>(B, const KernelPointers& p) {
+//     cuda::relu_forward<B>(n, p.in<float>(0), p.out<float>(0), nullptr);
+//   });
+// This header does not include the CUDA runtime (whose types clash with the emulator's).
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "kernels/cases/kernel_case.h"
+#include "kernels/cuda/backend.h"
+
+namespace bt::cases {
+
+// The buffers of one run as the pointers a launcher takes (host or device memory), in the
+// order of CaseData's inputs and outputs; in<T>/out<T> check T against the buffer's dtype.
+class KernelPointers {
+ public:
+  void add_input(void* p, DType dt) { in_.push_back({p, dt}); }
+  void add_output(void* p, DType dt) { out_.push_back({p, dt}); }
+  template <class T>
+  T* in(size_t i) const {
+    return cast<T>(in_.at(i));
+  }
+  template <class T>
+  T* out(size_t i) const {
+    return cast<T>(out_.at(i));
+  }
+
+ private:
+  struct Ptr {
+    void* p;
+    DType dt;
+  };
+  template <class T>
+  static T* cast(const Ptr& p) {
+    constexpr DType want = std::is_same_v<T, float> ? DType::f32 : std::is_same_v<T, double> ? DType::f64 : DType::i32;
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int32_t>);
+    if (p.dt != want)
+      throw std::logic_error(std::string("kernel case: a ") + to_string(p.dt) + " buffer read as " + to_string(want));
+    return static_cast<T*>(p.p);
+  }
+  std::vector<Ptr> in_, out_;
+};
+
+// True when this build has the nvcc kernels and cudaGetDeviceCount finds a device (asked once).
+bool cuda_device_available();
+
+// "simt<suffix>" (unless !emulator: shapes too large for the emulator), then "cuda<suffix>"
+// when cuda_device_available().
+std::vector<std::string> cuda_versions(bool emulator = true, const std::string& suffix = "");
+
+// The note kernel_bench prints beside a version (KernelCase::describe): where a simt or cuda
+// version runs and what its time includes; "" for the CPU versions.
+std::string describe_version(const std::string& version);
+
+bool is_simt_version(const std::string& version);  // "simt…"
+bool is_cuda_version(const std::string& version);  // "cuda…"
+
+#if defined(BT_HAVE_CUDA_KERNELS)
+// Device copies of a run's buffers (cuda_buffers.cpp): the constructor allocates and copies
+// every input and output in; finish() synchronises the device and copies the outputs back.
+class DeviceCopy {
+ public:
+  explicit DeviceCopy(const CaseData& d);
+  const KernelPointers& pointers() const { return ptrs_; }
+  void finish(CaseData& d) const;
+
+ private:
+  struct Free {
+    void operator()(void* p) const;  // cudaFree
+  };
+  std::vector<std::unique_ptr<void, Free>> in_, out_;
+  KernelPointers ptrs_;
+};
+#endif
+
+// The host buffers of d (the simt versions' pointers).
+KernelPointers host_pointers(CaseData& d);
+
+#if defined(BT_HAVE_CUDA_KERNELS)
+// run(pointers) on device copies of d's buffers, the outputs copied back after (for the
+// GPU-only versions: cuBLAS, cuDNN).
+template <class Run>
+void run_on_device(CaseData& d, Run&& run) {
+  DeviceCopy device(d);
+  run(device.pointers());
+  device.finish(d);
+}
+#endif
+
+// Runs a simt or cuda version: launch(B{}, pointers) with B = cuda::Simt or cuda::Gpu.
+template <class Launch>
+void run_cuda_version(const std::string& version, CaseData& d, Launch&& launch) {
+  if (is_simt_version(version)) {
+    launch(cuda::Simt{}, host_pointers(d));
+    return;
+  }
+  if (!is_cuda_version(version)) throw std::invalid_argument("kernel case: unknown version " + version);
+#if defined(BT_HAVE_CUDA_KERNELS)
+  run_on_device(d, [&](const KernelPointers& p) { launch(cuda::Gpu{}, p); });
+#else
+  throw std::logic_error("kernel case: version " + version + " needs the nvcc kernels (BT_HAVE_CUDA_KERNELS)");
+#endif
+}
+
+}  // namespace bt::cases
