@@ -80,7 +80,7 @@ class DeviceCopy {
 
  private:
   struct Free {
-    void operator()(void* p) const;  // cudaFree
+    void operator()(void* p) const;  // cuda::device_free
   };
   std::vector<std::unique_ptr<void, Free>> in_, out_;
   KernelPointers ptrs_;

@@ -23,6 +23,22 @@ void require_device() {
   if (!failure.empty()) throw simt::Error(failure);
 }
 
+bool device_available() noexcept {
+  try {
+    require_device();
+    return true;
+  } catch (const simt::Error&) {
+    return false;
+  }
+}
+
+std::string device_name() {
+  require_device();
+  cudaDeviceProp prop{};
+  check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
+  return prop.name;
+}
+
 void* device_alloc(std::size_t bytes) {
   require_device();
   void* p = nullptr;

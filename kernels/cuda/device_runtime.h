@@ -4,11 +4,16 @@
 // simt::Error (like kernel launches, backend.h). Without a usable GPU or driver, every entry
 // point throws "no CUDA device (<the runtime's reason>)" — never a crash.
 #include <cstddef>
+#include <string>
 
 namespace bt::cuda {
 
 // Selects device 0 on first use; throws when there is none.
 void require_device();
+// Whether require_device() would succeed (never throws).
+bool device_available() noexcept;
+// The name of device 0 (cudaGetDeviceProperties), after require_device().
+std::string device_name();
 // cudaMalloc / cudaFree (after require_device()).
 void* device_alloc(std::size_t bytes);
 void device_free(void* ptr) noexcept;
