@@ -188,13 +188,7 @@ void run_kernels(const Spec& s, const KernelPointers& p) {
 }
 
 KernelCase bn_case(const Spec& s) {
-  KernelCase c;
-  c.family = "batch_norm";
-  c.name = spec_name(s);
-  c.versions = {"fast"};
-  for (const std::string& v : cuda_versions(s.emulator)) c.versions.push_back(v);
-  c.preferred = "fast";
-  c.describe = describe_version;
+  KernelCase c = fast_and_cuda_case("batch_norm", spec_name(s), s.emulator);
   // FLOPs per element: training forward Σx, Σ(x − mean)², normalize + affine ≈ 8; training
   // backward Σdy, Σdy·x̂ (x̂ recomputed), dx ≈ 10; eval forward one fma ≈ 2; eval backward
   // dx, x̂, Σdy·x̂, Σdy ≈ 6; the ReLU 1 more. Bytes: activations read and written once.

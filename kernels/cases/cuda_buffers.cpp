@@ -32,6 +32,17 @@ std::string describe_version(const std::string& version) {
   return "";
 }
 
+KernelCase fast_and_cuda_case(const std::string& family, const std::string& name, bool emulator) {
+  KernelCase c;
+  c.family = family;
+  c.name = name;
+  c.versions = {"fast"};
+  for (const std::string& v : cuda_versions(emulator)) c.versions.push_back(v);
+  c.preferred = "fast";
+  c.describe = describe_version;
+  return c;
+}
+
 KernelPointers host_pointers(CaseData& d) {
   KernelPointers p;
   for (Buffer& b : d.inputs) p.add_input(b.raw(), b.dtype());

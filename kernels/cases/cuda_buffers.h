@@ -66,6 +66,10 @@ std::vector<std::string> cuda_versions(bool emulator = true, const std::string& 
 // version runs and what its time includes; "" for the CPU versions.
 std::string describe_version(const std::string& version);
 
+// A case of `family` named `name` with the versions "fast" (the CPU kernel, preferred) and
+// cuda_versions(emulator), labelled by describe_version.
+KernelCase fast_and_cuda_case(const std::string& family, const std::string& name, bool emulator);
+
 bool is_simt_version(const std::string& version);  // "simt…"
 bool is_cuda_version(const std::string& version);  // "cuda…"
 

@@ -22,14 +22,8 @@ struct Spec {
 };
 
 KernelCase normalize_case(const Spec& s) {
-  KernelCase c;
-  c.family = "normalize";
-  c.name = std::string(s.backward ? "l2_normalize backward" : "l2_normalize forward") + " N" + std::to_string(s.N) +
-           " D" + std::to_string(s.D) + (s.eps != 1e-12f ? " eps" + std::to_string(s.eps).substr(0, 4) : "");
-  c.versions = {"fast"};
-  for (const std::string& v : cuda_versions(s.emulator)) c.versions.push_back(v);
-  c.preferred = "fast";
-  c.describe = describe_version;
+  KernelCase c = fast_and_cuda_case("normalize", std::string(s.backward ? "l2_normalize backward" : "l2_normalize forward") + " N" + std::to_string(s.N) +
+           " D" + std::to_string(s.D) + (s.eps != 1e-12f ? " eps" + std::to_string(s.eps).substr(0, 4) : ""), s.emulator);
   // FLOPs per element: forward x² summed and a multiply (3); backward the norm, x·dy and
   // dy/n − x(x·dy)/n³ (≈ 7). Bytes: x (and dy) read, y (dx) written.
   const double n = double(s.N * s.D);

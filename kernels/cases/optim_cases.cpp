@@ -113,13 +113,7 @@ void run_cuda(Op op, int64_t n, const KernelPointers& ptr) {
 
 KernelCase optim_case(const Spec& s) {
   const OpInfo op = info(s.op);
-  KernelCase c;
-  c.family = "optim";
-  c.name = std::string(op.name) + " n" + std::to_string(s.n);
-  c.versions = {"fast"};
-  for (const std::string& v : cuda_versions(s.emulator)) c.versions.push_back(v);
-  c.preferred = "fast";
-  c.describe = describe_version;
+  KernelCase c = fast_and_cuda_case("optim", std::string(op.name) + " n" + std::to_string(s.n), s.emulator);
   c.flops = op.flops * double(s.n);
   c.bytes = 4.0 * op.rw * double(s.n);
   c.atol = 1e-6;

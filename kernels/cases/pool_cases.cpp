@@ -135,13 +135,7 @@ void run_kernels(const Spec& s, const KernelPointers& p) {
 }
 
 KernelCase pool_case(const Spec& s) {
-  KernelCase c;
-  c.family = "pool";
-  c.name = spec_name(s);
-  c.versions = {"fast"};
-  for (const std::string& v : cuda_versions(s.emulator)) c.versions.push_back(v);
-  c.preferred = "fast";
-  c.describe = describe_version;
+  KernelCase c = fast_and_cuda_case("pool", spec_name(s), s.emulator);
   // FLOPs: a comparison per window tap (max forward), an add per input (average forward),
   // none for the backward scatters. Bytes: inputs read, outputs written (indices 4 bytes).
   const double n = double(s.N * s.C * s.H * s.W), m = double(s.N * s.C * s.win.out_h(s.H) * s.win.out_w(s.W)),

@@ -176,13 +176,7 @@ void byol_case(const Spec& s, KernelCase& c) {
 }
 
 KernelCase ssl_case(const Spec& s) {
-  KernelCase c;
-  c.family = "ssl";
-  c.name = spec_name(s);
-  c.versions = {"fast"};
-  for (const std::string& v : cuda_versions(s.simt)) c.versions.push_back(v);
-  c.preferred = "fast";
-  c.describe = describe_version;
+  KernelCase c = fast_and_cuda_case("ssl", spec_name(s), s.simt);
   switch (s.loss) {
     case Loss::barlow_twins: barlow_twins_case(s, c); break;
     case Loss::nt_xent: nt_xent_case(s, c); break;
