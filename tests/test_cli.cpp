@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sys/wait.h>
 
+#include "engine/device.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -61,6 +62,15 @@ TEST_CASE("bt_eval reports a missing weights file naming it") {
 }
 
 namespace {
+bool gpu_present() {
+  try {
+    bt::require_device(bt::Device::cuda);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 // One step of one epoch on 64 synthetic images: enough to exercise a whole run on a device.
 const std::string kTinyRun =
     " --synthetic-size 64 --batch 16 --width 8 --head-scale 0.125 --epochs 1 --max-steps-per-epoch 1";
@@ -70,12 +80,26 @@ TEST_CASE("bt_train --device cuda without a GPU: 'no CUDA device', non-zero, not
   bt::testing::TempDir dir;
   const std::string out = dir / "run";
   const Outcome o = run(std::string(BT_TRAIN_EXE) + " --device cuda" + kTinyRun + " --out " + out);
-  if (o.exit_code == 0) {  // a machine with a GPU: the run must have completed there
+  if (gpu_present()) {  // the run must have completed on the GPU
+    INFO(o.output);
+    CHECK(o.exit_code == 0);
     CHECK(fs::exists(fs::path(out) / "backbone.safetensors"));
     return;
   }
   require_clean_failure(o, "--device cuda: no CUDA device");
   CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("bt_eval --device cuda without a GPU: 'no CUDA device', non-zero") {
+  bt::testing::TempDir dir;
+  const std::string weights = dir / "backbone.safetensors";
+  std::ofstream(weights) << "not read: the device is checked first";
+  if (gpu_present()) {
+    SUCCEED("a CUDA device is present");
+    return;
+  }
+  const Outcome o = run(std::string(BT_EVAL_EXE) + " --device cuda --weights " + weights);
+  require_clean_failure(o, "--device cuda: no CUDA device");
 }
 
 TEST_CASE("bt_train --device simt: a whole run with the CUDA kernels on the emulator") {

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "engine/device.h"
 #include "engine/serialize/safetensors.h"
 #include "kernels/cpu/blas_core.h"
 #include "tools/lib/dataset_spec.h"
@@ -41,8 +42,8 @@ struct Args {
   int64_t batch = 256;
   int image_size = 0;  // 0: from the stem
   uint64_t seed = 0;
+  std::string device = "cpu";  // where the backbone extracts features
 };
-
 
 // ---- the backbone ---------------------------------------------------------------------------
 
@@ -131,7 +132,14 @@ int run(const Args& a) {
   omp_set_num_threads(a.threads);
   tools::ProbeOptions probe = a.probe;
   probe.seed = a.seed;
+  const Device device = parse_device(a.device);
+  try {
+    require_device(device);
+  } catch (const Error& e) {
+    throw Error("--device " + a.device + ": " + e.what());
+  }
   auto net = load_backbone(a.weights);
+  net->to(device);
   const models::ResNetConfig& cfg = net->config();
   const data::EvalTransform transform = eval_transform(cfg, a.image_size);
   std::printf("backbone: %s, width %ld, %s stem, %ld-d features (%s)\n", cfg.arch.c_str(), long(cfg.width),
@@ -229,6 +237,8 @@ int main(int argc, char** argv) {
   app.add_option("--image-size", a.image_size, "eval view side in pixels (default: 32 for the CIFAR stem, 224 else)")
       ->check(CLI::Range(8, 1024));
   app.add_option("--seed", a.seed, "seed of the val split, synthetic data and probe")->capture_default_str();
+  app.add_option("--device", a.device, "where the backbone extracts features: cpu, cuda or simt")
+      ->check(CLI::IsMember({"cpu", "cuda", "simt"}))->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
