@@ -2,6 +2,10 @@
 // is the EMA of the online network, and no gradient reaches a target branch.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "engine/autograd.h"
 #include "engine/ops.h"
 #include "engine/optim/param_groups.h"
@@ -60,6 +64,63 @@ TEST_CASE("30 optimizer steps on one fixed batch lower each method's loss marked
       // "Markedly": at least 30 % of the way from the start to the floor.
       const double floor = std::string(name) == "simsiam" ? -1.0 : 0.0;
       REQUIRE(last - floor < 0.7 * (first - floor));
+    }
+  }
+}
+
+TEST_CASE("each method's gradient predicts the change of its loss along it (finite difference)") {
+  // f(s) = loss(θ + s·g) with g = ∇loss(θ) over the trainable parameters: f'(0) = ‖g‖². The
+  // central difference (f(ε) − f(−ε)) / 2ε must match it; a missing or wrong gradient term
+  // anywhere in backbone, heads or loss shows as a mismatch. ε moves the loss by ~1e-3 of its
+  // value: large against float32 rounding, small against the curvature. SimSiam's gradient
+  // stops at its targets (z.detach(), which share θ), so its f keeps the targets of θ fixed
+  // (with them moving, the slope is ~7 % off: the stop-gradient is what the check sees).
+  for (const char* name : {"barlow", "byol", "simsiam", "simclr"}) {
+    SECTION(name) {
+      Rng rng(7);
+      auto method = make_method(tiny(name), rng);
+      const Views views = fixed_views(rng);
+      const Tensor loss = method->loss(views.v1, views.v2);
+      loss.backward();
+      std::vector<Tensor> params;
+      std::vector<std::vector<double>> theta, grad;
+      double g2 = 0;
+      for (auto& [n, p] : method->trainable_parameters()) {
+        if (!p.grad().defined()) continue;
+        params.push_back(p);
+        theta.push_back(p.to_vector());
+        grad.push_back(p.grad().to_vector());
+        for (double g : grad.back()) g2 += g * g;
+      }
+      REQUIRE(g2 > 0);
+      const bool simsiam = std::string(name) == "simsiam";
+      Tensor t1, t2;  // SimSiam's targets at θ
+      if (simsiam) {
+        NoGradGuard no_grad;
+        auto& byol = dynamic_cast<Byol&>(*method);
+        t1 = byol.projector().forward(method->backbone().forward(views.v1));
+        t2 = byol.projector().forward(method->backbone().forward(views.v2));
+      }
+      const auto loss_at_theta_targets = [&] {
+        auto& byol = dynamic_cast<Byol&>(*method);
+        auto* predictor = dynamic_cast<nn::Sequential*>(method->named_children()[2].second.get());
+        Tensor z1 = byol.projector().forward(method->backbone().forward(views.v1));
+        Tensor z2 = byol.projector().forward(method->backbone().forward(views.v2));
+        return add(mul(add(byol_loss(predictor->forward(z1), t2), byol_loss(predictor->forward(z2), t1)), 0.25), -1.0);
+      };
+      const auto f = [&](double s) {
+        NoGradGuard no_grad;
+        for (size_t i = 0; i < params.size(); ++i) {
+          std::vector<double> moved(theta[i]);
+          for (size_t j = 0; j < moved.size(); ++j) moved[j] += s * grad[i][j];
+          params[i].copy_(Tensor::from_vector(moved, params[i].shape()));
+        }
+        return (simsiam ? loss_at_theta_targets() : method->loss(views.v1, views.v2)).item();
+      };
+      const double eps = 1e-3 * std::max(1.0, std::abs(loss.item())) / g2;
+      const double slope = (f(eps) - f(-eps)) / (2 * eps);
+      INFO(name << ": finite-difference slope " << slope << ", ||g||^2 " << g2);
+      CHECK(slope == Approx(g2).epsilon(0.01));
     }
   }
 }
