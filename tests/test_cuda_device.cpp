@@ -4,18 +4,23 @@
 #include <catch2/catch.hpp>
 
 #if defined(BT_HAVE_CUDA_KERNELS)
-#include <cuda_runtime_api.h>
-
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/conv2d_ref.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cuda/cublas_gemm.h"
+#include "kernels/cuda/cudnn_conv.h"
+#include "kernels/cuda/device_runtime.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/simt/simt_error.h"
+#include "tests/support/device_buffer.h"
+
+using bt::testing::DeviceBuffer;
 
 TEST_CASE("cuda device: a launch without a device is a simt::Error", "[cuda]") {
-  int devices = 0;
-  if (cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0) {
+  if (bt::cuda::device_available()) {
     SUCCEED("a CUDA device is present");
     return;
   }
@@ -26,63 +31,27 @@ TEST_CASE("cuda device: a launch without a device is a simt::Error", "[cuda]") {
 }
 
 TEST_CASE("cuda device: relu_forward on the GPU", "[cuda]") {
-  int devices = 0;
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+  if (!bt::cuda::device_available()) {
     SUCCEED("no CUDA device: nothing to run");
     return;
   }
   std::vector<float> x(1000);
   for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 17) - 8) * 0.5f;
-  const size_t bytes = x.size() * sizeof(float);
-  float *dx = nullptr, *dy = nullptr;
-  REQUIRE(cudaMalloc(reinterpret_cast<void**>(&dx), bytes) == cudaSuccess);
-  REQUIRE(cudaMalloc(reinterpret_cast<void**>(&dy), bytes) == cudaSuccess);
-  REQUIRE(cudaMemcpy(dx, x.data(), bytes, cudaMemcpyHostToDevice) == cudaSuccess);
-  bt::cuda::relu_forward<bt::cuda::Gpu>(int64_t(x.size()), dx, dy, nullptr);
-  std::vector<float> y(x.size());
-  REQUIRE(cudaMemcpy(y.data(), dy, bytes, cudaMemcpyDeviceToHost) == cudaSuccess);
-  cudaFree(dx);
-  cudaFree(dy);
+  DeviceBuffer dx(x), dy(x.size());
+  bt::cuda::relu_forward<bt::cuda::Gpu>(int64_t(x.size()), dx.p, dy.p, nullptr);
+  const std::vector<float> y = dy.host();
   for (size_t i = 0; i < x.size(); ++i) CHECK(y[i] == (x[i] > 0 ? x[i] : 0.0f));
 }
-#endif
 
 // ---- the host glue of the cuda device: runtime, cuBLAS GEMM, cuDNN convolution ----------------
-#if defined(BT_HAVE_CUDA_KERNELS)
-#include "kernels/cpu/conv2d_ref.h"
-#include "kernels/cpu/gemm.h"
-#include "kernels/cuda/cublas_gemm.h"
-#include "kernels/cuda/cudnn_conv.h"
-#include "kernels/cuda/device_runtime.h"
 
 namespace {
-
-bool have_gpu() {
-  int devices = 0;
-  return cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0;
-}
 
 std::vector<float> pattern(size_t n, int seed) {
   std::vector<float> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = float(int((i * 7 + size_t(seed) * 13) % 23) - 11) / 8.0f;
   return v;
 }
-
-// A device copy of host data, freed at scope exit.
-struct DeviceBuffer {
-  float* p = nullptr;
-  size_t n;
-  explicit DeviceBuffer(const std::vector<float>& host) : n(host.size()) {
-    p = static_cast<float*>(bt::cuda::device_alloc(n * sizeof(float)));
-    bt::cuda::device_memcpy(p, true, host.data(), false, n * sizeof(float));
-  }
-  ~DeviceBuffer() { bt::cuda::device_free(p); }
-  std::vector<float> to_host() const {
-    std::vector<float> h(n);
-    bt::cuda::device_memcpy(h.data(), false, p, true, n * sizeof(float));
-    return h;
-  }
-};
 
 void check_near(const std::vector<float>& got, const std::vector<float>& want, float tol) {
   REQUIRE(got.size() == want.size());
@@ -92,7 +61,7 @@ void check_near(const std::vector<float>& got, const std::vector<float>& want, f
 }  // namespace
 
 TEST_CASE("cuda glue: without a device every entry point says 'no CUDA device'", "[cuda]") {
-  if (have_gpu()) {
+  if (bt::cuda::device_available()) {
     SUCCEED("a CUDA device is present");
     return;
   }
@@ -108,7 +77,7 @@ TEST_CASE("cuda glue: without a device every entry point says 'no CUDA device'",
 }
 
 TEST_CASE("cuda glue: cuBLAS SGEMM (all transposes, padded rows) against the CPU reference", "[cuda]") {
-  if (!have_gpu()) {
+  if (!bt::cuda::device_available()) {
     SUCCEED("no CUDA device: nothing to run");
     return;
   }
@@ -121,12 +90,12 @@ TEST_CASE("cuda glue: cuBLAS SGEMM (all transposes, padded rows) against the CPU
       DeviceBuffer da(a), db(b), dc(c);
       bt::cuda::cublas_sgemm(ta, tb, M, N, K, 0.5f, da.p, lda, db.p, ldb, 2.0f, dc.p, ldc);
       bt::cpu::gemm_ref(ta, tb, M, N, K, 0.5f, a.data(), lda, b.data(), ldb, 2.0f, c.data(), ldc);
-      check_near(dc.to_host(), c, 1e-5f);
+      check_near(dc.host(), c, 1e-5f);
     }
 }
 
 TEST_CASE("cuda glue: cuDNN convolution, three passes, against the CPU reference", "[cuda]") {
-  if (!have_gpu()) {
+  if (!bt::cuda::device_available()) {
     SUCCEED("no CUDA device: nothing to run");
     return;
   }
@@ -144,9 +113,9 @@ TEST_CASE("cuda glue: cuDNN convolution, three passes, against the CPU reference
     bt::cuda::cudnn_conv2d_forward(s, gx.p, gw.p, gy.p);
     bt::cuda::cudnn_conv2d_backward_data(s, gdy.p, gw.p, gdx.p);
     bt::cuda::cudnn_conv2d_backward_weight(s, gx.p, gdy.p, gdw.p);
-    check_near(gy.to_host(), y, 1e-4f);
-    check_near(gdx.to_host(), dx, 1e-4f);
-    check_near(gdw.to_host(), dw, 1e-4f);
+    check_near(gy.host(), y, 1e-4f);
+    check_near(gdx.host(), dx, 1e-4f);
+    check_near(gdw.host(), dw, 1e-4f);
   }
 }
 #endif

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/reduce.h"
 #include "kernels/simt/simt.h"
+#include "tests/support/random_vector.h"
 
 using bt::cuda::Simt;
 
@@ -27,12 +27,11 @@ const char* const kSchedules[] = {"forward", "random:1"};
 constexpr size_t kGuard = 64;
 constexpr float kSentinel = -12345.5f;
 
+// randv (tests/support/random_vector.h) with this file's default range and an exact zero
+// every 7th element.
 std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -2.0f, float hi = 2.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  for (size_t i = 0; i < n; i += 7) v[i] = 0.0f;  // exact zeros: the ReLU kink
+  std::vector<float> v = bt::testing::randv<float>(n, seed, lo, hi);
+  for (size_t i = 0; i < n; i += 7) v[i] = 0.0f;  // the ReLU kink
   return v;
 }
 

@@ -6,7 +6,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,6 +19,7 @@
 #include "kernels/cuda/optim.h"
 #include "kernels/cuda/pool.h"
 #include "kernels/simt/simt.h"
+#include "tests/support/random_vector.h"
 
 using bt::cuda::Simt;
 
@@ -29,12 +29,9 @@ const char* const kSchedules[] = {"forward", "random:1", "reverse"};
 constexpr size_t kGuard = 64;
 constexpr float kSentinel = -12345.5f;
 
+// randv (tests/support/random_vector.h) with this file's default range.
 std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -2.0f, float hi = 2.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
+  return bt::testing::randv<float>(n, seed, lo, hi);
 }
 
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }

@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "kernels/cpu/ssl_losses.h"
 #include "kernels/cuda/ssl_losses.h"
 #include "kernels/simt/simt.h"
+#include "tests/support/random_vector.h"
 
 using bt::cuda::Simt;
 
@@ -24,12 +24,9 @@ const char* const kSchedules[] = {"forward", "reverse", "random:1"};
 constexpr size_t kGuard = 64;
 constexpr float kSentinel = -12345.5f;
 
+// randv (tests/support/random_vector.h) with this file's default range.
 std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
+  return bt::testing::randv<float>(n, seed, lo, hi);
 }
 
 // n floats (NaN: a kernel that overwrites must write every element) then a guard zone.

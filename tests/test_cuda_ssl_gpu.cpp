@@ -6,27 +6,26 @@
 #include <catch2/catch.hpp>
 
 #if defined(BT_HAVE_CUDA_KERNELS)
-#include <cuda_runtime_api.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "kernels/cpu/ssl_losses.h"
 #include "kernels/cuda/ssl_losses.h"
+#include "tests/support/device_buffer.h"
+#include "tests/support/random_vector.h"
 
 namespace {
 
+using bt::testing::DeviceBuffer;
+
+// randv (tests/support/random_vector.h) with this file's default range.
 std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
+  return bt::testing::randv<float>(n, seed, lo, hi);
 }
 
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
@@ -61,32 +60,10 @@ void normalize_rows(std::vector<float>& z, int64_t rows, int64_t D) {
   }
 }
 
-bool have_cuda_device() {
-  int devices = 0;
-  return cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0;
-}
-
-// A device copy of host data (or n zero floats), freed on scope exit.
-struct DeviceBuffer {
-  float* p = nullptr;
-  size_t n;
-  explicit DeviceBuffer(const std::vector<float>& host) : n(host.size()) {
-    REQUIRE(cudaMalloc(reinterpret_cast<void**>(&p), n * sizeof(float)) == cudaSuccess);
-    REQUIRE(cudaMemcpy(p, host.data(), n * sizeof(float), cudaMemcpyHostToDevice) == cudaSuccess);
-  }
-  explicit DeviceBuffer(size_t count) : DeviceBuffer(std::vector<float>(count)) {}
-  ~DeviceBuffer() { cudaFree(p); }
-  std::vector<float> host() const {
-    std::vector<float> v(n);
-    REQUIRE(cudaMemcpy(v.data(), p, n * sizeof(float), cudaMemcpyDeviceToHost) == cudaSuccess);
-    return v;
-  }
-};
-
 }  // namespace
 
 TEST_CASE("cuda ssl (gpu): launchers without a device throw 'no CUDA device'", "[cuda][ssl]") {
-  if (have_cuda_device()) {
+  if (bt::cuda::device_available()) {
     SUCCEED("a CUDA device is present");
     return;
   }
@@ -108,7 +85,7 @@ TEST_CASE("cuda ssl (gpu): launchers without a device throw 'no CUDA device'", "
 
 TEST_CASE("cuda ssl (gpu): the three losses on the device match the double references",
           "[cuda][ssl]") {
-  if (!have_cuda_device()) {
+  if (!bt::cuda::device_available()) {
     SUCCEED("no CUDA device: nothing to run");
     return;
   }
