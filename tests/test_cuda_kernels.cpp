@@ -17,6 +17,7 @@
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/reduce.h"
 #include "kernels/simt/simt.h"
+#include "tests/support/guarded_output.h"
 #include "tests/support/random_vector.h"
 
 using bt::cuda::Simt;
@@ -24,8 +25,8 @@ using bt::cuda::Simt;
 namespace {
 
 const char* const kSchedules[] = {"forward", "random:1"};
-constexpr size_t kGuard = 64;
-constexpr float kSentinel = -12345.5f;
+using bt::testing::kSentinel;
+using Out = bt::testing::GuardedOutput<float>;
 
 // randv (tests/support/random_vector.h) with this file's default range and an exact zero
 // every 7th element.
@@ -34,20 +35,6 @@ std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -2.0f, float h
   for (size_t i = 0; i < n; i += 7) v[i] = 0.0f;  // the ReLU kink
   return v;
 }
-
-// An output buffer of n floats followed by a guard zone of sentinels.
-struct Out {
-  std::vector<float> v;
-  Out(size_t n, float fill) : v(n + kGuard, kSentinel) {
-    std::fill(v.begin(), v.end() - kGuard, fill);
-  }
-  float* data() { return v.data(); }
-  bool guard_intact() const {
-    for (size_t i = v.size() - kGuard; i < v.size(); ++i)
-      if (v[i] != kSentinel && !(std::isnan(v[i]) && std::isnan(kSentinel))) return false;
-    return true;
-  }
-};
 
 // |got - ref| <= atol + rtol * |ref| for every finite ref; reports the first mismatches.
 void check_close(const std::string& what, const float* got, const std::vector<double>& ref,

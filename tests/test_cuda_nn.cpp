@@ -19,6 +19,7 @@
 #include "kernels/cuda/optim.h"
 #include "kernels/cuda/pool.h"
 #include "kernels/simt/simt.h"
+#include "tests/support/guarded_output.h"
 #include "tests/support/random_vector.h"
 
 using bt::cuda::Simt;
@@ -26,8 +27,8 @@ using bt::cuda::Simt;
 namespace {
 
 const char* const kSchedules[] = {"forward", "random:1", "reverse"};
-constexpr size_t kGuard = 64;
-constexpr float kSentinel = -12345.5f;
+template <class T = float>
+using Out = bt::testing::GuardedOutput<T>;
 
 // randv (tests/support/random_vector.h) with this file's default range.
 std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -2.0f, float hi = 2.0f) {
@@ -35,25 +36,6 @@ std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -2.0f, float h
 }
 
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
-
-// A buffer of n values of T (initialised from `init`, or `fill`) followed by a sentinel zone.
-template <class T = float>
-struct Out {
-  std::vector<T> v;
-  size_t n;
-  Out(size_t count, T fill) : v(count + kGuard, T(kSentinel)), n(count) {
-    std::fill(v.begin(), v.begin() + long(count), fill);
-  }
-  explicit Out(const std::vector<T>& init) : Out(init.size(), T(0)) {
-    std::copy(init.begin(), init.end(), v.begin());
-  }
-  T* data() { return v.data(); }
-  bool guard_intact() const {
-    for (size_t i = n; i < v.size(); ++i)
-      if (v[i] != T(kSentinel)) return false;
-    return true;
-  }
-};
 
 template <class T>
 void check_close(const std::string& what, const Out<T>& got, const std::vector<double>& ref,

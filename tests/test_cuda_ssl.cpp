@@ -14,6 +14,7 @@
 #include "kernels/cpu/ssl_losses.h"
 #include "kernels/cuda/ssl_losses.h"
 #include "kernels/simt/simt.h"
+#include "tests/support/guarded_output.h"
 #include "tests/support/random_vector.h"
 
 using bt::cuda::Simt;
@@ -21,28 +22,12 @@ using bt::cuda::Simt;
 namespace {
 
 const char* const kSchedules[] = {"forward", "reverse", "random:1"};
-constexpr size_t kGuard = 64;
-constexpr float kSentinel = -12345.5f;
+using Out = bt::testing::GuardedOutput<float>;
 
 // randv (tests/support/random_vector.h) with this file's default range.
 std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
   return bt::testing::randv<float>(n, seed, lo, hi);
 }
-
-// n floats (NaN: a kernel that overwrites must write every element) then a guard zone.
-struct Out {
-  std::vector<float> v;
-  explicit Out(size_t n, float fill = NAN) : v(n + kGuard, kSentinel) {
-    std::fill(v.begin(), v.end() - kGuard, fill);
-  }
-  float* data() { return v.data(); }
-  std::vector<float> payload() const { return {v.begin(), v.end() - kGuard}; }
-  bool guard_intact() const {
-    for (size_t i = v.size() - kGuard; i < v.size(); ++i)
-      if (v[i] != kSentinel) return false;
-    return true;
-  }
-};
 
 // |got − ref| <= atol + rtol·|ref| for every finite ref; reports the first mismatches.
 void check_close(const std::string& what, const float* got, const std::vector<double>& ref,
