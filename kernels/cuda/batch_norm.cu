@@ -13,18 +13,13 @@
 #include "kernels/simt/simt.h"
 // (simt.h first: it defines the CUDA keywords for the emulator build)
 #include "kernels/cuda/batch_norm.h"
+#include "kernels/cuda/warp_sum.cuh"
 
 namespace bt::cuda {
 namespace {
 
 constexpr int kBlock = 256;
 constexpr int kWarps = kBlock / 32;
-constexpr unsigned kFull = 0xffffffffu;
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFull, v, offset);
-  return v;  // every lane holds the sum
-}
 
 // (Σ a, Σ b) over the block, returned to every thread. Called in block-uniform control flow;
 // partial (kWarps) is shared memory, free again on return.

@@ -5,17 +5,12 @@
 #include "kernels/simt/simt.h"
 // (simt.h first: it defines the CUDA keywords for the emulator build)
 #include "kernels/cuda/normalize.h"
+#include "kernels/cuda/warp_sum.cuh"
 
 namespace bt::cuda {
 namespace {
 
-constexpr unsigned kFull = 0xffffffffu;
 constexpr int kRowsPerBlock = 8;
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFull, v, offset);
-  return v;  // every lane holds the sum
-}
 
 // x (N, D) -> y (N, D): y = x / max(‖x‖, eps).
 __global__ void forward_kernel(int64_t N, int64_t D, const float* x, float eps, float* y) {

@@ -9,18 +9,13 @@
 #include "kernels/simt/simt.h"
 // (simt.h first: it defines the CUDA keywords for the emulator build)
 #include "kernels/cuda/optim.h"
+#include "kernels/cuda/warp_sum.cuh"
 
 namespace bt::cuda {
 namespace {
 
 constexpr int kBlock = 256;
 constexpr int kWarps = kBlock / 32;
-constexpr unsigned kFull = 0xffffffffu;
-
-__device__ __forceinline__ double warp_sum(double v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFull, v, offset);
-  return v;  // every lane holds the sum
-}
 
 __global__ void sgd_kernel(int64_t n, float* p, const float* g, float* buf, float lr,
                            float momentum, float wd, bool nesterov, bool first) {

@@ -6,16 +6,10 @@
 #include "kernels/simt/simt.h"
 // (simt.h first: it defines the CUDA keywords for the emulator build)
 #include "kernels/cuda/reduce.h"
+#include "kernels/cuda/warp_sum.cuh"
 
 namespace bt::cuda {
 namespace {
-
-constexpr unsigned kFull = 0xffffffffu;
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFull, v, offset);
-  return v;  // every lane holds the sum
-}
 
 // block (32, 8): warp threadIdx.y takes rows blockIdx.x * 8 + y, + gridDim.x * 8, ...
 __global__ void sum_dim1_warp_kernel(int64_t rows, int cols, const float* x, float alpha,

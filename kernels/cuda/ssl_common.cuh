@@ -10,16 +10,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cuda/warp_sum.cuh"
+
 namespace bt::cuda {
 namespace {
-
-constexpr unsigned kFullMask = 0xffffffffu;
-
-template <class T>
-__device__ __forceinline__ T warp_sum(T v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
-  return v;  // every lane holds the sum
-}
 
 __device__ __forceinline__ int flat_thread() {
   return int(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z));
