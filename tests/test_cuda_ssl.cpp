@@ -15,11 +15,14 @@
 #include "kernels/cuda/ssl_losses.h"
 #include "kernels/simt/simt.h"
 #include "tests/support/guarded_output.h"
+#include "tests/support/normalize_rows.h"
 #include "tests/support/random_vector.h"
 
 using bt::cuda::Simt;
 
 namespace {
+
+using bt::testing::normalize_rows;
 
 const char* const kSchedules[] = {"forward", "reverse", "random:1"};
 using Out = bt::testing::GuardedOutput<float>;
@@ -55,16 +58,6 @@ double max_abs(const std::vector<double>& v) {
 }
 
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
-
-// Rows of z (rows, D) scaled to unit L2 norm (in double), as NT-Xent's caller provides them.
-void normalize_rows(std::vector<float>& z, int64_t rows, int64_t D) {
-  for (int64_t i = 0; i < rows; ++i) {
-    float* row = z.data() + i * D;
-    double q = 0;
-    for (int64_t d = 0; d < D; ++d) q += double(row[d]) * row[d];
-    for (int64_t d = 0; d < D; ++d) row[d] = float(row[d] / std::sqrt(q));
-  }
-}
 
 struct Shape {
   int64_t N, D;

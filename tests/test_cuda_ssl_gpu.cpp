@@ -17,9 +17,12 @@
 #include "kernels/cpu/ssl_losses.h"
 #include "kernels/cuda/ssl_losses.h"
 #include "tests/support/device_buffer.h"
+#include "tests/support/normalize_rows.h"
 #include "tests/support/random_vector.h"
 
 namespace {
+
+using bt::testing::normalize_rows;
 
 using bt::testing::DeviceBuffer;
 
@@ -48,16 +51,6 @@ void check_close(const std::string& what, const std::vector<float>& got,
     }
   INFO(what << ": " << bad << " of " << ref.size() << " mismatches\n" << first.str());
   CHECK(bad == 0);
-}
-
-// Rows of z (rows, D) scaled to unit L2 norm, as NT-Xent's caller provides them.
-void normalize_rows(std::vector<float>& z, int64_t rows, int64_t D) {
-  for (int64_t i = 0; i < rows; ++i) {
-    float* row = z.data() + i * D;
-    double q = 0;
-    for (int64_t d = 0; d < D; ++d) q += double(row[d]) * row[d];
-    for (int64_t d = 0; d < D; ++d) row[d] = float(row[d] / std::sqrt(q));
-  }
 }
 
 }  // namespace
