@@ -2,8 +2,10 @@
 // run's losses, bad input fails with a message naming the file or flag.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "tools/lib/trainer.h"
 
@@ -59,6 +61,28 @@ TEST_CASE("a run stopped after epoch 2 and resumed gives the uninterrupted run's
     for (size_t i = 0; i < 2; ++i) REQUIRE(rest.step_losses[i] == whole.step_losses[4 + i]);
     REQUIRE(rest.epochs.back().knn_top1 == whole.epochs.back().knn_top1);
   }
+}
+
+TEST_CASE("the learning rate peaks at --lr x batch/256 after warmup and decays by the cosine") {
+  const fs::path out = fresh_dir("lr");
+  TrainConfig c = tiny("simsiam", out);
+  c.optimizer = "sgd";
+  c.lr = 0.4;
+  c.warmup_epochs = 1;  // steps 0 and 1 of 6
+  train(c);
+
+  std::vector<double> logged;
+  std::ifstream log(out / "log.jsonl");
+  for (std::string line; std::getline(log, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.contains("step")) logged.push_back(j["lr"].get<double>());
+  }
+  REQUIRE(logged.size() == 6);
+  // Hand-derived: peak 0.4·16/256 = 0.025; linear warmup over 2 steps, then ½(1 + cos(πk/4)).
+  const double pi = std::acos(-1.0);
+  const double expected[6] = {0.0, 0.0125, 0.025, 0.0125 * (1 + std::cos(pi / 4)), 0.0125,
+                              0.0125 * (1 + std::cos(3 * pi / 4))};
+  for (size_t k = 0; k < 6; ++k) REQUIRE(logged[k] == Approx(expected[k]).margin(1e-12));
 }
 
 TEST_CASE("a run writes its log, checkpoint, backbone and plots") {

@@ -28,9 +28,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The peak learning rate: --lr is given at batch 256 (the linear scaling rule, Goyal et al. 2017).
+double scaled_lr(const TrainConfig& c) { return c.lr * double(c.batch) / 256.0; }
+
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, methods::Method& method) {
-  const double lr = c.lr * double(c.batch) / 256.0;  // the linear scaling rule
-  auto groups = optim::split_decay_groups(method.trainable_parameters(), lr, c.weight_decay, c.bias_lr_scale);
+  auto groups = optim::split_decay_groups(method.trainable_parameters(), scaled_lr(c), c.weight_decay,
+                                          c.bias_lr_scale);
   if (c.optimizer == "lars")
     return std::make_unique<optim::LARS>(std::move(groups),
                                          optim::LarsOptions{.momentum = c.momentum, .eta = c.lars_eta, .clip_lr = true});
@@ -92,7 +95,7 @@ TrainResult train(TrainConfig c) {
   auto method = methods::make_method(c.model, rng);
   method->to(device);
   auto opt = make_optimizer(c, *method);
-  const optim::WarmupCosine schedule{c.warmup_epochs * steps_per_epoch, total_steps, 1.0, 0.0};
+  const optim::WarmupCosine schedule{c.warmup_epochs * steps_per_epoch, total_steps, scaled_lr(c), 0.0};
   const Monitor monitor(data.train, data.val, eval_transform,
                         {.k = c.knn_k, .temperature = c.knn_t, .bank_size = c.knn_bank, .batch = c.batch, .threads = c.threads});
 
