@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/error.h"
+
 namespace bt::data {
 
 namespace {
@@ -58,6 +60,21 @@ ViewPair symmetric_views(int size, bool cifar) {
   v.hue = 0.2f;
   v.blur_p = cifar ? 0.0f : 0.5f;
   return {v, v};
+}
+
+ViewPair simsiam_views(int size, bool cifar) {
+  ViewPipeline v = base_view(size, cifar);
+  v.scale_min = 0.2f;
+  v.saturation = 0.4f;
+  v.blur_p = cifar ? 0.0f : 0.5f;
+  return {v, v};
+}
+
+ViewPair views_named(const std::string& name, int size, bool cifar, const std::string& flag) {
+  if (name == "asymmetric") return asymmetric_views(size, cifar);
+  if (name == "symmetric") return symmetric_views(size, cifar);
+  if (name == "simsiam") return simsiam_views(size, cifar);
+  throw Error(flag + ": unknown views '" + name + "' (expected asymmetric, symmetric or simsiam)");
 }
 
 CropBox random_resized_crop_params(int height, int width, float scale_min, float scale_max,

@@ -5,6 +5,7 @@
 // every random choice drawn from the caller's Rng in that order, so a view is a pure function
 // of (pipeline, image, Rng state).
 #include <array>
+#include <string>
 
 #include "data/transforms.h"
 #include "engine/rng.h"
@@ -42,8 +43,13 @@ struct ViewPair {
 // 0.0, view 2 blur 0.1 solarize 0.2. SimCLR / SimSiam: jitter 0.8/0.8/0.8/0.2 p 0.8,
 // grayscale 0.2, blur 0.5 on both views, no solarize. cifar: blur off and CIFAR-10 mean/std
 // (else ImageNet mean/std).
+// SimSiam (Chen & He 2021, main_simsiam.py): crop scale (0.2, 1), jitter 0.4/0.4/0.4/0.1 p 0.8,
+// grayscale 0.2, blur 0.5 on both views (off for cifar), no solarize.
 ViewPair asymmetric_views(int size, bool cifar);
 ViewPair symmetric_views(int size, bool cifar);
+ViewPair simsiam_views(int size, bool cifar);
+// "asymmetric", "symmetric" or "simsiam"; throws bt::Error naming `flag` for anything else.
+ViewPair views_named(const std::string& name, int size, bool cifar, const std::string& flag);
 
 // An odd kernel of about a tenth of the image side (BYOL: 23 at 224), at least 3.
 int blur_kernel_for(int size);

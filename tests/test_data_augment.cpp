@@ -240,6 +240,17 @@ TEST_CASE("view presets and eval view") {
   REQUIRE(sym.first.blur_p == 0.0f);
   REQUIRE(sym.first.mean == kCifar10Mean);
   REQUIRE(symmetric_views(224, false).second.blur_p == 0.5f);
+  // SimSiam's main_simsiam.py: RandomResizedCrop scale (0.2, 1), ColorJitter(0.4, 0.4, 0.4, 0.1).
+  const ViewPair siam = simsiam_views(224, false);
+  REQUIRE(siam.first.scale_min == 0.2f);
+  REQUIRE(siam.second.saturation == 0.4f);
+  REQUIRE(siam.second.hue == 0.1f);
+  REQUIRE(siam.first.blur_p == 0.5f);
+  REQUIRE(siam.second.solarize_p == 0.0f);
+  REQUIRE(simsiam_views(32, true).first.blur_p == 0.0f);
+  REQUIRE(views_named("simsiam", 32, true, "--views").first.scale_min == 0.2f);
+  REQUIRE(views_named("symmetric", 32, true, "--views").first.brightness == 0.8f);
+  REQUIRE_THROWS_WITH(views_named("strong", 32, true, "--views"), Catch::Contains("--views") && Catch::Contains("strong"));
 
   FloatImage img = colourful(32, 32);
   EvalTransform t;  // CIFAR: normalise only

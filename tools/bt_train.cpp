@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 0.99))->capture_default_str();
   app.add_option("--synthetic-size", c.synthetic_size, "images in the synthetic set")->check(CLI::Range(int64_t(2), int64_t(10'000'000)))->capture_default_str();
   app.add_option("--image-size", c.image_size, "side of the augmented views")->check(CLI::Range(8, 1024))->capture_default_str();
+  app.add_option("--views", c.views,
+                 "augmentation preset (data/augment.h): asymmetric (BT, BYOL), symmetric (SimCLR), simsiam "
+                 "(SimSiam's own: crop scale 0.2-1, weaker jitter); default: the method's")
+      ->check(CLI::IsMember({"asymmetric", "symmetric", "simsiam"}));
   app.add_flag("--skip-bad", c.skip_bad, "skip undecodable images (counted) instead of failing");
   app.add_option("--epochs", c.epochs, "training epochs")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--batch", c.batch, "images per view per step")->check(CLI::Range(int64_t(2), int64_t(1'000'000)))->capture_default_str();

@@ -69,14 +69,9 @@ Result time_loader(const std::string& name, const std::string& stage,
   return {name, stage, threads, images, now() - t0, cpu_now() - c0};
 }
 
-ViewPair make_views(const Options& o) {
-  const bool cifar = o.size <= 64;
-  return o.views == "symmetric" ? symmetric_views(o.size, cifar) : asymmetric_views(o.size, cifar);
-}
-
 std::vector<Result> run(const Options& o) {
   std::vector<Result> out;
-  const ViewPair views = make_views(o);
+  const ViewPair views = views_named(o.views, o.size, /*cifar=*/o.size <= 64, "--views");
   SyntheticOptions so;
   so.size = o.synthetic_size;
   so.image_size = o.size;
@@ -112,7 +107,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Data loader throughput: decoded + augmented images/s"};
   app.add_option("--data", o.data, "an image folder root/<class>/<image> to benchmark too");
   app.add_option("--views", o.views, "view preset")
-      ->check(CLI::IsMember({"asymmetric", "symmetric"}))
+      ->check(CLI::IsMember({"asymmetric", "symmetric", "simsiam"}))
       ->capture_default_str();
   app.add_option("--size", o.size, "crop size (<= 64: CIFAR recipe, no blur)")->capture_default_str();
   app.add_option("--batch", o.batch, "batch size")->capture_default_str();

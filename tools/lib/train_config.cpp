@@ -20,6 +20,7 @@ void TrainConfig::apply_method_defaults() {
   if (lr <= 0) lr = r.lr;
   if (weight_decay < 0) weight_decay = r.wd;
   if (bias_lr_scale < 0) bias_lr_scale = r.bias_lr_scale;
+  if (views.empty()) views = m == "barlow" || m == "byol" ? "asymmetric" : "symmetric";
   if (warmup_epochs < 0) warmup_epochs = std::min<int64_t>(10, epochs / 10);
 }
 
@@ -41,6 +42,7 @@ std::string TrainConfig::to_json() const {
       {"val_split", val_split},
       {"synthetic_size", synthetic_size},
       {"image_size", image_size},
+      {"views", views},
       {"epochs", epochs},
       {"batch", batch},
       {"max_steps_per_epoch", max_steps_per_epoch},

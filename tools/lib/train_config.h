@@ -16,6 +16,7 @@ struct TrainConfig {
   int64_t synthetic_size = 6000;
   int image_size = 32;
   bool skip_bad = false;      // skip undecodable images (counted) instead of failing
+  std::string views;          // asymmetric, symmetric, simsiam (data/augment.h); empty: the method's
 
   int64_t epochs = 10;
   int64_t batch = 256;

@@ -82,9 +82,7 @@ TrainResult train(TrainConfig c) {
   if (data.skipped > 0) std::fprintf(stderr, "skipped %ld undecodable images (--skip-bad)\n", long(data.skipped));
   BT_CHECK(data.train->size() >= c.batch, "--batch ", c.batch, " is larger than the training set (",
            data.train->size(), " images)");
-  const bool symmetric = c.model.method == "simclr" || c.model.method == "simsiam";
-  const data::ViewPair views = symmetric ? data::symmetric_views(c.image_size, data.cifar_like)
-                                         : data::asymmetric_views(c.image_size, data.cifar_like);
+  const data::ViewPair views = data::views_named(c.views, c.image_size, data.cifar_like, "--views");
   const data::EvalTransform eval_transform{.size = c.image_size, .mean = views.first.mean, .std = views.first.std};
   data::TwoViewLoader loader(data.train, views, {.batch_size = c.batch, .seed = c.seed, .threads = c.threads});
   int64_t steps_per_epoch = loader.batches_per_epoch();
