@@ -102,6 +102,25 @@ TEST_CASE("bt_eval --device cuda without a GPU: 'no CUDA device', non-zero") {
   require_clean_failure(o, "--device cuda: no CUDA device");
 }
 
+TEST_CASE("bt_train's synthetic demo peaks LARS at lr 1.0 unless --lr or --data is given") {
+  bt::testing::TempDir dir;
+  const auto config_lr = [&](const std::string& flags, const std::string& name) {
+    const std::string out = dir / name;
+    const Outcome o = run(std::string(BT_TRAIN_EXE) + kTinyRun + flags + " --out " + out);
+    INFO(o.output);
+    REQUIRE(o.exit_code == 0);
+    std::ifstream log(fs::path(out) / "log.jsonl");
+    std::string config;
+    std::getline(log, config);
+    const size_t at = config.find("\"lr\":");
+    REQUIRE(at != std::string::npos);
+    return std::stod(config.substr(at + 5));
+  };
+  CHECK(config_lr("", "demo") == 16.0);  // 256 / batch 16: peak lr 1.0
+  CHECK(config_lr(" --lr 0.3", "given") == 0.3);
+  CHECK(config_lr(" --method simsiam", "sgd") == 0.5);  // SimSiam's SGD recipe is left alone
+}
+
 TEST_CASE("bt_train --device simt: a whole run with the CUDA kernels on the emulator") {
   bt::testing::TempDir dir;
   const std::string out = dir / "run";
