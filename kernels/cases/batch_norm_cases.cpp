@@ -126,15 +126,14 @@ void run_reference(const Spec& s, CaseData& d) {
   for (size_t o = 0; o < out.size(); ++o) d.outputs[o].set_values(out[o]);
 }
 
-// The CPU fast path (Api = Cpu) and the CUDA launchers (Api = cuda::Simt or cuda::Gpu) take
-// the same arguments (plus a stream): one body for both, on host or device pointers p.
-struct Cpu {};
+// The CPU fast path (Api = CpuApi) and the CUDA launchers (Api = cuda::Simt or cuda::Gpu): one
+// body for both, on host or device pointers p.
 template <class Api>
 void run_kernels(const Spec& s, const KernelPointers& p) {
   const float* gamma = s.affine ? p.in<float>(s.pass == Pass::train_backward || s.pass == Pass::eval_backward ? 2 : 1)
                                 : nullptr;
   const float* beta = s.affine ? p.in<float>(2) : nullptr;  // forward passes only
-  constexpr bool cpu = std::is_same_v<Api, Cpu>;
+  constexpr bool cpu = std::is_same_v<Api, CpuApi>;
   switch (s.pass) {
     case Pass::train_forward: {
       const float* x = p.in<float>(0);
@@ -201,14 +200,8 @@ KernelCase bn_case(const Spec& s) {
   c.atol = s.pass == Pass::train_backward || s.pass == Pass::eval_backward ? 1e-5 * std::sqrt(M) : 1e-5;
   c.rtol = 1e-4;
   c.make_inputs = [s] { return make_inputs(s); };
-  c.run = [s](const std::string& version, CaseData& d) {
-    if (version == kReference)
-      run_reference(s, d);
-    else if (version == "fast")
-      run_kernels<Cpu>(s, host_pointers(d));
-    else
-      run_cuda_version(version, d, [&]<class B>(B, const KernelPointers& p) { run_kernels<B>(s, p); });
-  };
+  c.run = api_template_run([s](CaseData& d) { run_reference(s, d); },
+                           [s]<class B>(B, const KernelPointers& p) { run_kernels<B>(s, p); });
   return c;
 }
 

@@ -120,4 +120,22 @@ void run_cuda_version(const std::string& version, CaseData& d, Launch&& launch) 
 #endif
 }
 
+// The API tag of the CPU fast path in a case that writes it and the CUDA launchers as one
+// template on the API (the launchers take the same arguments plus a stream): batch_norm, pool.
+struct CpuApi {};
+
+// The run of such a case: reference(d) for the reference, launch(CpuApi{}, host pointers) for
+// "fast", and launch(cuda::Simt or cuda::Gpu, pointers) for the simt and cuda versions.
+template <class Reference, class Launch>
+std::function<void(const std::string&, CaseData&)> api_template_run(Reference reference, Launch launch) {
+  return [reference, launch](const std::string& version, CaseData& d) {
+    if (version == kReference)
+      reference(d);
+    else if (version == "fast")
+      launch(CpuApi{}, host_pointers(d));
+    else
+      run_cuda_version(version, d, launch);
+  };
+}
+
 }  // namespace bt::cases

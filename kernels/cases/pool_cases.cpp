@@ -97,12 +97,11 @@ void run_reference(const Spec& s, CaseData& d) {
   d.outputs[0].set_values(y);
 }
 
-// The CPU fast path (Api = Cpu) and the CUDA launchers (Api = cuda::Simt or cuda::Gpu) on host
-// or device pointers p.
-struct Cpu {};
+// The CPU fast path (Api = CpuApi) and the CUDA launchers (Api = cuda::Simt or cuda::Gpu): one
+// body for both, on host or device pointers p.
 template <class Api>
 void run_kernels(const Spec& s, const KernelPointers& p) {
-  constexpr bool cpu = std::is_same_v<Api, Cpu>;
+  constexpr bool cpu = std::is_same_v<Api, CpuApi>;
   const int64_t HW = s.H * s.W;
   switch (s.op) {
     case Op::max_forward:
@@ -151,14 +150,8 @@ KernelCase pool_case(const Spec& s) {
   c.atol = s.op == Op::max_forward ? 0 : 1e-6;
   c.rtol = s.op == Op::max_forward ? 0 : 1e-5;
   c.make_inputs = [s] { return make_inputs(s); };
-  c.run = [s](const std::string& version, CaseData& d) {
-    if (version == kReference)
-      run_reference(s, d);
-    else if (version == "fast")
-      run_kernels<Cpu>(s, host_pointers(d));
-    else
-      run_cuda_version(version, d, [&]<class B>(B, const KernelPointers& p) { run_kernels<B>(s, p); });
-  };
+  c.run = api_template_run([s](CaseData& d) { run_reference(s, d); },
+                           [s]<class B>(B, const KernelPointers& p) { run_kernels<B>(s, p); });
   return c;
 }
 
