@@ -40,7 +40,7 @@ struct ViewPair {
 };
 
 // BYOL / Barlow Twins: jitter 0.4/0.4/0.2/0.1 p 0.8, grayscale 0.2; view 1 blur 1.0 solarize
-// 0.0, view 2 blur 0.1 solarize 0.2. SimCLR / SimSiam: jitter 0.8/0.8/0.8/0.2 p 0.8,
+// 0.0, view 2 blur 0.1 solarize 0.2. SimCLR: jitter 0.8/0.8/0.8/0.2 p 0.8,
 // grayscale 0.2, blur 0.5 on both views, no solarize. cifar: blur off and CIFAR-10 mean/std
 // (else ImageNet mean/std).
 // SimSiam (Chen & He 2021, main_simsiam.py): crop scale (0.2, 1), jitter 0.4/0.4/0.4/0.1 p 0.8,

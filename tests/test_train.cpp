@@ -63,6 +63,21 @@ TEST_CASE("a run stopped after epoch 2 and resumed gives the uninterrupted run's
   }
 }
 
+TEST_CASE("each method's default augmentation is its own repository's; --views overrides it") {
+  const auto views_of = [](const std::string& method, const std::string& given) {
+    TrainConfig c;
+    c.model.method = method;
+    c.views = given;
+    c.apply_method_defaults();
+    return c.views;
+  };
+  CHECK(views_of("barlow", "") == "asymmetric");
+  CHECK(views_of("byol", "") == "asymmetric");
+  CHECK(views_of("simclr", "") == "symmetric");
+  CHECK(views_of("simsiam", "") == "simsiam");
+  CHECK(views_of("simsiam", "symmetric") == "symmetric");
+}
+
 TEST_CASE("the learning rate peaks at --lr x batch/256 after warmup and decays by the cosine") {
   const fs::path out = fresh_dir("lr");
   TrainConfig c = tiny("simsiam", out);
