@@ -1,6 +1,7 @@
 #include "data/synthetic.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "engine/rng.h"
@@ -48,6 +49,37 @@ bool inside(int c, double dx, double dy, double r) {
   }
 }
 
+// A smooth random colour field: HSV colours drawn at the (kCells + 1)² corners of a kCells ×
+// kCells grid over the image, each of hue, saturation and value bilinearly interpolated in
+// between (hue on [0, 1) without wrap-around: a blend just passes through more hues). Hues and
+// saturations are uniform and values lie in [v_lo, v_hi], so the largest channel of every
+// pixel of the field does too.
+class ColourField {
+ public:
+  static constexpr int kCells = 3;
+  ColourField(Rng& rng, double v_lo, double v_hi) {
+    for (Hsv& c : corners_) c = {rng.uniform(), rng.uniform(), rng.uniform(v_lo, v_hi)};
+  }
+  // The colour at (u, w) ∈ [0, 1]², image coordinates divided by the side.
+  Rgb at(double u, double w) const {
+    const double gx = u * kCells, gy = w * kCells;
+    const int ix = std::min(int(gx), kCells - 1), iy = std::min(int(gy), kCells - 1);
+    const double fx = gx - ix, fy = gy - iy;
+    const Hsv &a = corner(ix, iy), &b = corner(ix + 1, iy), &c = corner(ix, iy + 1), &d = corner(ix + 1, iy + 1);
+    const auto mix = [&](double Hsv::*ch) {
+      return (1 - fy) * ((1 - fx) * a.*ch + fx * b.*ch) + fy * ((1 - fx) * c.*ch + fx * d.*ch);
+    };
+    return hsv(mix(&Hsv::h), mix(&Hsv::s), mix(&Hsv::v));
+  }
+
+ private:
+  struct Hsv {
+    double h, s, v;
+  };
+  const Hsv& corner(int x, int y) const { return corners_[size_t(y * (kCells + 1) + x)]; }
+  std::array<Hsv, (kCells + 1) * (kCells + 1)> corners_;
+};
+
 }  // namespace
 
 SyntheticDataset::SyntheticDataset(SyntheticOptions options) : options_(options) {
@@ -65,9 +97,14 @@ Image SyntheticDataset::image(int64_t i) const {
   check_index(i);
   const int c = label(i), side = options_.image_size;
   Rng rng = Rng(options_.seed).fork(uint64_t(i));
-  const Rgb fg = hsv(c / double(kClasses) + rng.normal(0, 0.02), rng.uniform(0.55, 1.0),
-                     rng.uniform(0.6, 1.0));
-  const Rgb bg = hsv(rng.uniform(), rng.uniform(0.0, 0.35), rng.uniform(0.1, 0.5));
+  // Colour carries no class: the shape and the background are each filled with a random colour
+  // field (smooth, many hues), one bright (HSV value 0.6–1) and one dark (0.05–0.35), at
+  // random. Only the outline of bright against dark tells the class, and since the colours
+  // change across the image, two crops of it share little colour: an SSL method has to learn
+  // the shapes.
+  const bool bright_shape = rng.uniform() < 0.5;
+  const ColourField fg(rng, bright_shape ? 0.6 : 0.05, bright_shape ? 1.0 : 0.35);
+  const ColourField bg(rng, bright_shape ? 0.05 : 0.6, bright_shape ? 0.35 : 1.0);
   const double cx = rng.uniform(0.3, 0.7) * side, cy = rng.uniform(0.3, 0.7) * side;
   const double r = rng.uniform(0.22, 0.38) * side;
   const double noise = 0.06 * std::sqrt(3.0);  // uniform noise on [−a, a]: std 0.06
@@ -77,7 +114,8 @@ Image SyntheticDataset::image(int64_t i) const {
   uint8_t* px = img.pixels.data();
   for (int y = 0; y < side; ++y) {
     for (int x = 0; x < side; ++x, px += 3) {
-      const Rgb col = inside(c, x + 0.5 - cx, y + 0.5 - cy, r) ? fg : bg;
+      const double u = (x + 0.5) / side, w = (y + 0.5) / side;
+      const Rgb col = inside(c, x + 0.5 - cx, y + 0.5 - cy, r) ? fg.at(u, w) : bg.at(u, w);
       const double v[3] = {col.r, col.g, col.b};
       for (int k = 0; k < 3; ++k)
         px[k] = uint8_t(std::clamp(v[k] + rng.uniform(-noise, noise), 0.0, 1.0) * 255 + 0.5);

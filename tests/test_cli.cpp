@@ -102,9 +102,9 @@ TEST_CASE("bt_eval --device cuda without a GPU: 'no CUDA device', non-zero") {
   require_clean_failure(o, "--device cuda: no CUDA device");
 }
 
-TEST_CASE("bt_train's synthetic demo peaks LARS at lr 1.0 unless --lr or --data is given") {
+TEST_CASE("bt_train's synthetic demo trains at the method's recipe and prints it at start") {
   bt::testing::TempDir dir;
-  const auto config_lr = [&](const std::string& flags, const std::string& name) {
+  const auto run_demo = [&](const std::string& flags, const std::string& name) {
     const std::string out = dir / name;
     const Outcome o = run(std::string(BT_TRAIN_EXE) + kTinyRun + flags + " --out " + out);
     INFO(o.output);
@@ -114,11 +114,18 @@ TEST_CASE("bt_train's synthetic demo peaks LARS at lr 1.0 unless --lr or --data 
     std::getline(log, config);
     const size_t at = config.find("\"lr\":");
     REQUIRE(at != std::string::npos);
-    return std::stod(config.substr(at + 5));
+    return std::make_pair(std::stod(config.substr(at + 5)), o.output);
   };
-  CHECK(config_lr("", "demo") == 16.0);  // 256 / batch 16: peak lr 1.0
-  CHECK(config_lr(" --lr 0.3", "given") == 0.3);
-  CHECK(config_lr(" --method simsiam", "sgd") == 0.5);  // SimSiam's SGD recipe is left alone
+  // The CIFAR recipes' base lrs at batch 256 (docs/design.md §5): Barlow Twins LARS 0.3,
+  // SimSiam SGD 0.5; a given --lr wins.
+  const auto [barlow_lr, barlow_out] = run_demo("", "demo");
+  CHECK(barlow_lr == 0.3);
+  CHECK_THAT(barlow_out, Catch::Contains("barlow: resnet18") && Catch::Contains("lars lr 0.3 x 16/256") &&
+                             Catch::Contains("views asymmetric"));
+  CHECK(run_demo(" --lr 0.7", "given").first == 0.7);
+  const auto [simsiam_lr, simsiam_out] = run_demo(" --method simsiam", "sgd");
+  CHECK(simsiam_lr == 0.5);
+  CHECK_THAT(simsiam_out, Catch::Contains("sgd lr 0.5 x 16/256") && Catch::Contains("views simsiam"));
 }
 
 TEST_CASE("bt_train --device simt: a whole run with the CUDA kernels on the emulator") {

@@ -236,7 +236,49 @@ TEST_CASE("CIFAR-10 binary: records, CHW to HWC, missing and truncated files") {
   REQUIRE_NOTHROW(Cifar10Binary(dir.path.string(), false));
 }
 
-TEST_CASE("synthetic dataset: deterministic, balanced, separable by a nearest-centroid rule") {
+namespace {
+
+// Nearest class-centroid accuracy (%) of `features`, fitted on images [0, n/2) and scored on
+// [n/2, n).
+template <class Features>
+double nearest_centroid_accuracy(const SyntheticDataset& ds, int64_t n, Features features) {
+  std::vector<std::vector<double>> centroid(10);
+  std::vector<int> count(10, 0);
+  for (int64_t i = 0; i < n / 2; ++i) {
+    const std::vector<double> f = features(ds.image(i));
+    auto& c = centroid[size_t(ds.label(i))];
+    c.resize(f.size(), 0.0);
+    for (size_t k = 0; k < f.size(); ++k) c[k] += f[k];
+    ++count[size_t(ds.label(i))];
+  }
+  for (int c = 0; c < 10; ++c)
+    for (double& v : centroid[size_t(c)]) v /= count[size_t(c)];
+  int correct = 0;
+  for (int64_t i = n / 2; i < n; ++i) {
+    const std::vector<double> f = features(ds.image(i));
+    int best = 0;
+    double best_d = 1e300;
+    for (int c = 0; c < 10; ++c) {
+      double d = 0;
+      for (size_t k = 0; k < f.size(); ++k) d += (f[k] - centroid[size_t(c)][k]) * (f[k] - centroid[size_t(c)][k]);
+      if (d < best_d) best_d = d, best = c;
+    }
+    correct += best == ds.label(i);
+  }
+  return 100.0 * correct / double(n - n / 2);
+}
+
+// The largest channel of each pixel (HSV value).
+std::vector<int> pixel_values(const Image& im) {
+  std::vector<int> v(size_t(im.w) * im.h);
+  for (size_t p = 0; p < v.size(); ++p)
+    v[p] = std::max({im.pixels[3 * p], im.pixels[3 * p + 1], im.pixels[3 * p + 2]});
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("synthetic dataset: deterministic, balanced; colour tells nothing, the bright/dark outline the class") {
   SyntheticOptions opt;
   opt.size = 2000;
   opt.seed = 7;
@@ -252,35 +294,50 @@ TEST_CASE("synthetic dataset: deterministic, balanced, separable by a nearest-ce
   for (int64_t i = 0; i < ds.size(); ++i) ++counts[ds.label(i)];
   for (int c : counts) REQUIRE(c == 200);
 
-  // Class structure: nearest class-centroid on 4×4-pooled pixels, fitted on the first half,
-  // beats chance (10 %) by far on the second half.
-  auto features = [&](int64_t i) {
-    Image im = ds.image(i);
-    std::vector<double> f(4 * 4 * 3, 0);
-    for (int y = 0; y < 32; ++y)
-      for (int x = 0; x < 32; ++x)
-        for (int c = 0; c < 3; ++c) f[((y / 8) * 4 + x / 8) * 3 + c] += im.pixels[(y * 32 + x) * 3 + c];
+  // Two levels: shape and background are one bright (value 0.6–1) and one dark (0.05–0.35),
+  // and the pixel noise (uniform, ±0.06·√3 ≈ ±0.104) keeps them apart: bright pixels have a
+  // largest channel ≥ (0.6 − 0.104)·255 ≈ 126, dark ones ≤ (0.35 + 0.104)·255 ≈ 116.
+  int between_levels = 0;
+  for (int64_t i = 0; i < 200; ++i)
+    for (int v : pixel_values(ds.image(i))) between_levels += v > 116 && v < 126;
+  REQUIRE(between_levels == 0);
+
+  // Colour is no cue: nearest centroid on each image's mean and std per channel is near chance
+  // (10 %; ±3 % is the binomial noise over 1000 images).
+  const double colour = nearest_centroid_accuracy(ds, 2000, [](const Image& im) {
+    std::vector<double> f(6, 0.0);
+    const double n = double(im.w) * im.h;
+    for (size_t p = 0; p < size_t(n); ++p)
+      for (int c = 0; c < 3; ++c) f[size_t(c)] += im.pixels[3 * p + c] / n;
+    for (size_t p = 0; p < size_t(n); ++p)
+      for (int c = 0; c < 3; ++c) f[size_t(3 + c)] += std::pow(im.pixels[3 * p + c] - f[size_t(c)], 2) / n;
     return f;
-  };
-  std::vector<std::vector<double>> centroid(10, std::vector<double>(48, 0));
-  for (int64_t i = 0; i < 1000; ++i) {
-    auto f = features(i);
-    for (int k = 0; k < 48; ++k) centroid[ds.label(i)][k] += f[k] / 100;
-  }
-  int correct = 0;
-  for (int64_t i = 1000; i < 2000; ++i) {
-    auto f = features(i);
-    int best = 0;
-    double best_d = 1e300;
-    for (int c = 0; c < 10; ++c) {
-      double d = 0;
-      for (int k = 0; k < 48; ++k) d += (f[k] - centroid[c][k]) * (f[k] - centroid[c][k]);
-      if (d < best_d) best_d = d, best = c;
-    }
-    correct += best == ds.label(i);
-  }
-  INFO("nearest-centroid accuracy " << correct / 10.0 << " %");
-  REQUIRE(correct > 300);
+  });
+  INFO("colour statistics: nearest-centroid accuracy " << colour << " %");
+  CHECK(colour < 17.0);
+
+  // The outline is the cue: the bright/dark mask m = ±1 (threshold between the two levels),
+  // described by its autocorrelation A(d) = mean_p m(p)·m(p + d) over shifts |dx|, |dy| ≤ 4,
+  // which ignores position and the polarity of the mask, separates the classes far above chance.
+  const double outline = nearest_centroid_accuracy(ds, 2000, [](const Image& im) {
+    const std::vector<int> v = pixel_values(im);
+    std::vector<double> f;
+    for (int dy = -4; dy <= 4; ++dy)
+      for (int dx = 0; dx <= 4; ++dx) {
+        double sum = 0;
+        int n = 0;
+        for (int y = std::max(0, -dy); y < std::min(im.h, im.h - dy); ++y)
+          for (int x = 0; x < im.w - dx; ++x, ++n) {
+            const int a = v[size_t(y * im.w + x)] > 121 ? 1 : -1, b = v[size_t((y + dy) * im.w + x + dx)] > 121 ? 1 : -1;
+            sum += a * b;
+          }
+        f.push_back(sum / n);
+      }
+    return f;
+  });
+  INFO("outline autocorrelation: nearest-centroid accuracy " << outline << " %");
+  CHECK(outline > 2 * colour);
+  CHECK(outline > 30.0);
 }
 
 TEST_CASE("train/val split: stratified and shuffled, deterministic, disjoint") {

@@ -127,7 +127,7 @@ TEST_CASE("line plot: a constant series is a horizontal line of its colour at th
   const Png png(path);
   REQUIRE(png.w == 640);
   REQUIRE(png.h == 300);
-  const PlotArea a = line_plot_area(o);
+  const PlotArea a = line_plot_area(o, {one, half});
   auto row_of = [&](double y) { return int(std::lround(a.bottom - (y - 0.0) / 2.0 * (a.bottom - a.top))); };
   const int r1 = row_of(1.0), r05 = row_of(0.5);
   const int inner = a.right - a.left - 1;  // columns strictly inside the frame
@@ -143,7 +143,7 @@ TEST_CASE("line plot: a constant series is a horizontal line of its colour at th
   REQUIRE(png.count(kBlack, 0, a.top, a.left - 5, a.bottom) > 30);
   REQUIRE(png.count(kBlack, a.left, a.bottom + 5, a.right, png.h) > 30);
   REQUIRE(png.count(kBlack, 0, 0, png.w, a.top - 14) > 30);
-  REQUIRE(png.count(series_color(1), a.left + 1, a.top + 1, a.right, a.top + 40) > 20);  // legend swatch
+  REQUIRE(png.count(series_color(1), a.right + 1, a.top, png.w, a.top + 40) >= 40);  // legend swatch, outside
   // Nothing is left behind but the PNG (atomic write).
   REQUIRE(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
 }
@@ -151,9 +151,10 @@ TEST_CASE("line plot: a constant series is a horizontal line of its colour at th
 TEST_CASE("line plot: a non-finite point breaks the line; automatic ranges") {
   TempDir dir;
   const LinePlotOptions o{.x_min = 0, .x_max = 4, .y_min = 0, .y_max = 2};
-  save_line_plot(dir / "gap.png", "gap", {{"loss", {0, 1, 2, 3, 4}, {1, 1, NAN, 1, 1}}}, o);
+  const Series gap{"loss", {0, 1, 2, 3, 4}, {1, 1, NAN, 1, 1}};
+  save_line_plot(dir / "gap.png", "gap", {gap}, o);
   const Png png(dir / "gap.png");
-  const PlotArea a = line_plot_area(o);
+  const PlotArea a = line_plot_area(o, {gap});
   const int row = int(std::lround(a.bottom - 0.5 * (a.bottom - a.top)));
   auto col = [&](double x) { return int(std::lround(a.left + x / 4.0 * (a.right - a.left))); };
   const Rgb c = series_color(0);
@@ -163,16 +164,41 @@ TEST_CASE("line plot: a non-finite point breaks the line; automatic ranges") {
 
   // Data ranges (padded), an unnamed series (no legend), large and tiny values, one point.
   Series big{"", {0, 1e6, 2e6}, {1e-5, 3e-5, 2e-5}};
-  save_line_plot(dir / "auto.png", "", {big, {"point", {1e6}, {2e-5}}});
+  const Series point{"point", {1e6}, {2e-5}};
+  save_line_plot(dir / "auto.png", "", {big, point});
   const Png auto_png(dir / "auto.png");
   REQUIRE(auto_png.w == 800);
   REQUIRE(auto_png.count(series_color(0), 0, 0, auto_png.w, auto_png.h) > 100);
   // Padded ranges: x [−1e5, 2.1e6], y [9e-6, 3.1e-5]; the lone point (1e6, 2e-5) sits in the
   // middle of the default 800 × 480 area.
-  const PlotArea d = line_plot_area({});
+  const PlotArea d = line_plot_area({}, {big, point});
   const int px = int(std::lround(d.left + 0.5 * (d.right - d.left)));
   const int py = int(std::lround(d.bottom - 0.5 * (d.bottom - d.top)));
   REQUIRE(auto_png.at(px, py) == series_color(1));
+}
+
+TEST_CASE("line plot: the legend sits beside the data and covers no point; dashed baselines") {
+  TempDir dir;
+  const LinePlotOptions o{.x_min = 0, .x_max = 10, .y_min = 0, .y_max = 2};
+  // A curve along the top of the area, where a legend inside it would be drawn, and a dashed
+  // baseline along the bottom.
+  const Series top{"a long series name", {0, 10}, {1.95, 1.95}}, base{"random init", {0, 10}, {0.1, 0.1}, true};
+  save_line_plot(dir / "legend.png", "legend", {top, base}, o);
+  const Png png(dir / "legend.png");
+  const PlotArea a = line_plot_area(o, {top, base});
+  REQUIRE(a.right < 800 - 20 - 36);  // the legend column is outside the data area
+  const PlotArea bare = line_plot_area(o, {{"", {0}, {0}}});
+  REQUIRE(bare.right == 800 - 20);  // no named series: no legend column
+  auto row_of = [&](double y) { return int(std::lround(a.bottom - y / 2.0 * (a.bottom - a.top))); };
+  const int inner = a.right - a.left - 1;
+  REQUIRE(png.count(series_color(0), a.left + 1, row_of(1.95), a.right, row_of(1.95) + 1) == inner);
+  // Dashed: the 2-pixel pen at 7 of every 12 steps, so 8 of every 12 pixels along the line.
+  const int dashed = png.count(series_color(1), a.left + 1, row_of(0.1), a.right, row_of(0.1) + 1);
+  REQUIRE(dashed >= inner * 8 / 12 - 8);
+  REQUIRE(dashed <= inner * 8 / 12 + 8);
+  // Both legend entries right of the frame.
+  REQUIRE(png.count(series_color(0), a.right + 1, a.top, png.w, a.top + 40) >= 40);
+  REQUIRE(png.count(series_color(1), a.right + 1, a.top, png.w, a.top + 40) >= 20);
 }
 
 TEST_CASE("line plot: bad input is an error naming the file") {

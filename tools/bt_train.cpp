@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_option("--data", c.data,
                  "synthetic, an image folder root/<class>/<img>, or cifar10-bin:DIR; without it, a synthetic "
-                 "demo with --width 16 --head-scale 0.25 --batch 128 (LARS: --lr 256/batch) unless given")
+                 "demo with --width 16 --head-scale 0.25 --batch 128 unless given")
       ->capture_default_str();
   app.add_option("--val-data", c.val_data, "a separate labelled folder for the kNN monitor");
   app.add_option("--val-split", c.val_split, "fraction of --data held out for the kNN monitor")
@@ -73,18 +73,13 @@ int main(int argc, char** argv) {
   app.add_option("--log-every", c.log_every, "steps between JSONL step lines")->check(CLI::PositiveNumber)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  // With no --data: a demo sized to finish in minutes on 2 CPU cores, unless overridden. Its
-  // ~400 steps are far from the recipes' 1000 epochs: with LARS it peaks at lr 1.0 (--lr 256/batch)
-  // instead of the recipe's 0.3-0.5 x batch/256, at which Barlow Twins stays below its
-  // random-init kNN on the synthetic set (40.7 vs 50.7 %; 56.8 % at 1.0).
+  // With no --data: a demo sized to finish in about 3 minutes on 2 CPU cores, at the method's
+  // recipe (optimizer, lr, wd, views), unless overridden.
   if (app.count("--data") == 0) {
     if (app.count("--width") == 0) c.model.backbone.width = 16;
     if (app.count("--head-scale") == 0) c.model.head_scale = 0.25;
     if (app.count("--batch") == 0) c.batch = 128;
-    c.apply_method_defaults();
-    if (app.count("--lr") == 0 && c.optimizer == "lars") c.lr = 256.0 / double(c.batch);
   }
-
   try {
     c.model.backbone.stem = stem == "cifar" ? models::Stem::cifar : models::Stem::imagenet;
     if (lambda == "auto") {
@@ -99,6 +94,8 @@ int main(int argc, char** argv) {
       if (used != lambda.size() || c.model.bt_lambda < 0)
         throw Error("--lambda: expected a non-negative number or 'auto', got '" + lambda + "'");
     }
+    c.apply_method_defaults();
+    std::fprintf(stderr, "%s\n", tools::describe(c).c_str());
     const tools::TrainResult r = tools::train(c);
     const tools::EpochRecord& last = r.epochs.back();
     std::printf("done: %ld epochs, final loss %.4f, kNN top-1 %.2f%%; outputs in %s\n", long(last.epoch), last.loss,

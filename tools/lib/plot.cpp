@@ -85,12 +85,13 @@ class Canvas {
     hline(x0, x1, y0, c), hline(x0, x1, y1, c), vline(x0, y0, y1, c), vline(x1, y0, y1, c);
   }
   // Bresenham from (x0, y0) to (x1, y1), each point stamped as a t × t square to its lower right.
-  void line(int x0, int y0, int x1, int y1, Rgb c, int t) {
+  // Bresenham; dashed: 7 pixels drawn, 5 skipped, counted along the line.
+  void line(int x0, int y0, int x1, int y1, Rgb c, int t, bool dashed = false) {
     const int dx = std::abs(x1 - x0), dy = -std::abs(y1 - y0);
     const int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
     int err = dx + dy;
-    while (true) {
-      fill(x0, y0, x0 + t, y0 + t, c);
+    for (int n = 0;; ++n) {
+      if (!dashed || n % 12 < 7) fill(x0, y0, x0 + t, y0 + t, c);
       if (x0 == x1 && y0 == y1) break;
       const int e2 = 2 * err;
       if (e2 >= dy) err += dy, x0 += sx;
@@ -202,7 +203,22 @@ bool clip_segment(double& x0, double& y0, double& x1, double& y1, const PlotArea
 
 // ---- line plot ------------------------------------------------------------------------------
 
-PlotArea line_plot_area(const LinePlotOptions& o) { return {70, 40, o.width - 20, o.height - 45}; }
+namespace {
+
+// Width of the legend column right of the data area: a swatch and the longest name.
+int legend_width(const std::vector<Series>& series) {
+  int name_w = 0;
+  for (const Series& s : series)
+    if (!s.name.empty()) name_w = std::max(name_w, text_width(s.name, 1));
+  return name_w > 0 ? 36 + name_w : 0;
+}
+
+}  // namespace
+
+PlotArea line_plot_area(const LinePlotOptions& o, const std::vector<Series>& series) {
+  const int legend = legend_width(series);
+  return {70, 40, o.width - 20 - (legend > 0 ? legend + 10 : 0), o.height - 45};
+}
 
 Rgb series_color(size_t i) {
   static constexpr Rgb kTab10[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40},
@@ -221,7 +237,8 @@ void save_line_plot(const std::string& path, const std::string& title,
     xs.push_back(&s.x), ys.push_back(&s.y);
   }
   const Range xr = axis_range(o.x_min, o.x_max, xs, "x"), yr = axis_range(o.y_min, o.y_max, ys, "y");
-  const PlotArea a = line_plot_area(o);
+  const PlotArea a = line_plot_area(o, series);
+  BT_CHECK(a.right - a.left >= 100, "line plot ", path, ": the legend leaves no room for the data");
   auto px = [&](double x) { return a.left + (x - xr.lo) / (xr.hi - xr.lo) * (a.right - a.left); };
   auto py = [&](double y) { return a.bottom - (y - yr.lo) / (yr.hi - yr.lo) * (a.bottom - a.top); };
 
@@ -238,7 +255,7 @@ void save_line_plot(const std::string& path, const std::string& title,
       if (!(std::isfinite(x0) && std::isfinite(y0) && std::isfinite(x1) && std::isfinite(y1))) continue;
       if (clip_segment(x0, y0, x1, y1, a))
         cv.line(int(std::lround(x0)), int(std::lround(y0)), int(std::lround(x1)), int(std::lround(y1)),
-                series_color(i), 2);
+                series_color(i), 2, s.dashed);
     }
     if (s.x.size() == 1 && std::isfinite(px(s.x[0])) && std::isfinite(py(s.y[0]))) {  // a lone point
       const int x = int(std::lround(px(s.x[0]))), y = int(std::lround(py(s.y[0])));
@@ -265,22 +282,16 @@ void save_line_plot(const std::string& path, const std::string& title,
   cv.text(a.left, a.top - 12, o.y_label, kBlack);
   cv.text((o.width - text_width(title, 2)) / 2, 8, title, kBlack, 2);
 
-  // Legend: a swatch and the name of each named series, boxed, in the upper right.
-  int name_w = 0, entries = 0;
-  for (const Series& s : series)
-    if (!s.name.empty()) name_w = std::max(name_w, text_width(s.name, 1)), ++entries;
-  if (entries > 0) {
-    const int bw = 36 + name_w, bh = 12 * entries + 8;
-    const int bx = a.right - 10 - bw, by = a.top + 10;
-    cv.fill(bx, by, bx + bw, by + bh, kWhite);
-    cv.rect(bx, by, bx + bw - 1, by + bh - 1, kBorder);
-    int row = 0;
-    for (size_t i = 0; i < series.size(); ++i) {
-      if (series[i].name.empty()) continue;
-      const int y = by + 6 + 12 * row++;
-      cv.fill(bx + 6, y + 2, bx + 26, y + 4, series_color(i));
-      cv.text(bx + 30, y, series[i].name, kBlack);
-    }
+  // Legend: a swatch and the name of each named series, in the column right of the data area,
+  // so it never covers a point.
+  const int legend_left = a.right + 10;
+  int row = 0;
+  for (size_t i = 0; i < series.size(); ++i) {
+    if (series[i].name.empty()) continue;
+    const int y = a.top + 6 + 12 * row++;
+    for (int x = legend_left; x < legend_left + 20; ++x)
+      if (!series[i].dashed || (x - legend_left) % 12 < 7) cv.fill(x, y + 2, x + 1, y + 4, series_color(i));
+    cv.text(legend_left + 26, y, series[i].name, kBlack);
   }
   cv.save_png(path);
 }

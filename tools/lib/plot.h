@@ -20,6 +20,7 @@ using Rgb = std::array<uint8_t, 3>;
 struct Series {
   std::string name;      // legend entry
   std::vector<double> x, y;  // same length; a non-finite point breaks the line
+  bool dashed = false;   // drawn at 7 of every 12 steps: dashes of 8 pixels, gaps of 4 (e.g. a baseline)
 };
 
 struct LinePlotOptions {
@@ -30,21 +31,22 @@ struct LinePlotOptions {
   double x_min = NAN, x_max = NAN, y_min = NAN, y_max = NAN;
 };
 
-// The data area in pixels, inclusive. A point maps to (std::lround, halves away from zero)
+// The data area in pixels, inclusive; a legend of the named series takes a column on its right. A point maps to (std::lround, halves away from zero)
 //   px = round(left + (x − x_min) / (x_max − x_min) · (right − left)),
 //   py = round(bottom − (y − y_min) / (y_max − y_min) · (bottom − top)).
 struct PlotArea {
   int left, top, right, bottom;
 };
-PlotArea line_plot_area(const LinePlotOptions& options);
+PlotArea line_plot_area(const LinePlotOptions& options, const std::vector<Series>& series);
 
 // The colour of series i (the tab10 palette, cycling).
 Rgb series_color(size_t i);
 
 // Title on top, axes with "nice" ticks (1, 2, 5 × 10^k) and numeric labels, a light grid,
 // each series as a 2-pixel polyline in series_color(i) (pixels (px, py) to (px+1, py+1)),
-// and a legend in the upper right corner. Throws bt::Error on mismatched x/y lengths, a
-// width or height under 200, or an empty or inverted explicit range.
+// dashed where the series says so, and the legend right of the data area. Throws bt::Error
+// on mismatched x/y lengths, a width or height under 200, or an empty or inverted explicit
+// range.
 void save_line_plot(const std::string& path, const std::string& title,
                     const std::vector<Series>& series, const LinePlotOptions& options = {});
 

@@ -1,5 +1,6 @@
 #include "tools/lib/run_plots.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -25,8 +26,12 @@ void write_plots(const std::filesystem::path& out_dir, methods::Method& method) 
   const std::string name = method.name();
   if (!loss.x.empty())
     save_line_plot(out_dir / "loss.png", name + " training loss", {loss}, {.x_label = "step", .y_label = "loss"});
-  if (!knn.x.empty())
-    save_line_plot(out_dir / "knn.png", name + " kNN accuracy", {knn}, {.x_label = "epoch", .y_label = "top-1 %"});
+  if (!knn.x.empty()) {
+    std::vector<Series> curves = {knn};
+    if (knn.x.front() == 0)  // epoch 0 is the random-init encoder: the baseline training must beat
+      curves.push_back({"random init", {0, std::max(knn.x.back(), 1.0)}, {knn.y.front(), knn.y.front()}, true});
+    save_line_plot(out_dir / "knn.png", name + " kNN accuracy", curves, {.x_label = "epoch", .y_label = "top-1 %"});
+  }
   if (name == "barlow" && method.last_z1().defined()) {
     const Tensor c = methods::barlow_twins_cross_correlation(method.last_z1().to(Device::cpu),
                                                              method.last_z2().to(Device::cpu));

@@ -1,6 +1,7 @@
 #include "tools/lib/train_config.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace bt::tools {
@@ -63,6 +64,17 @@ std::string TrainConfig::to_json() const {
       {"knn_bank", knn_bank},
   };
   return j.dump();
+}
+
+std::string describe(const TrainConfig& c) {
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "%s: %s width %ld, heads x%g, data %s, batch %ld, %ld epochs (warmup %ld), %s lr %g x %ld/256, "
+                "wd %g, views %s, device %s",
+                c.model.method.c_str(), c.model.backbone.arch.c_str(), long(c.model.backbone.width),
+                c.model.head_scale, c.data.c_str(), long(c.batch), long(c.epochs), long(c.warmup_epochs),
+                c.optimizer.c_str(), c.lr, long(c.batch), c.weight_decay, c.views.c_str(), c.device.c_str());
+  return line;
 }
 
 }  // namespace bt::tools

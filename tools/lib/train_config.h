@@ -45,4 +45,8 @@ struct TrainConfig {
   std::string to_json() const;
 };
 
+// One line naming the run's recipe as it will train (after apply_method_defaults), e.g.
+// "barlow: resnet18 width 16, heads x0.25, synthetic, batch 128, 10 epochs, lars lr 0.3 x 128/256 ...".
+std::string describe(const TrainConfig& c);
+
 }  // namespace bt::tools
