@@ -63,6 +63,16 @@ nlohmann::json to_json(const EpochRecord& r) {
           {"seconds", r.seconds}, {"images_per_s", r.images_per_s}};
 }
 
+// A data-parallel epoch's line gains the bytes each rank sent per step (docs/distributed.md).
+nlohmann::json with_comm(nlohmann::json line, const dist::CommStats& comm, int64_t steps, const dist::ProcessGroup& group) {
+  if (group.world_size() == 1) return line;
+  line["world_size"] = group.world_size();
+  line["all_reduce_bytes_per_step"] = comm.all_reduce_bytes / steps;
+  line["all_gather_bytes_per_step"] = comm.all_gather_bytes / steps;
+  line["collectives_per_step"] = double(comm.calls) / double(steps);
+  return line;
+}
+
 // Every rank must see the same data and run the same flags, or the ranks would run different
 // numbers of steps: the values are gathered and compared with rank 0's, on every rank, so all
 // fail together with the same message.
@@ -164,6 +174,7 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
     if (lead) progress.emplace("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs), steps_per_epoch);
     const auto t0 = std::chrono::steady_clock::now();
     double loss_sum = 0;
+    group->reset_stats();  // this epoch's steps only: the communication volume per step
     data::TwoViewBatch batch;
     for (int64_t b = 0; b < steps_per_epoch && loader.next(batch); ++b) {
       const int64_t step = epoch * steps_per_epoch + b;  // 0-based, before this update
@@ -187,6 +198,7 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
         log->write({{"step", step + 1}, {"epoch", epoch + 1}, {"loss", loss}, {"lr", opt->param_groups()[0].lr},
                    {"images_per_s", ips}});
     }
+    const dist::CommStats comm = group->stats();
     // Unsynchronised BatchNorms (--sync-bn heads) keep per-rank running statistics: rank 0's go
     // to every rank, so the ranks stay identical and rank 0's checkpoint describes them all.
     dist::broadcast_tensors(method->buffers(), *group);
@@ -198,7 +210,7 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
     result.epochs.push_back(r);
     if (lead) {
       progress->finish(monitor.summary(r));
-      log->write(to_json(r));
+      log->write(with_comm(to_json(r), comm, steps_per_epoch, *group));
       methods::save_checkpoint(ckpt, *method, *opt,
                                {.step = (epoch + 1) * steps_per_epoch, .epoch = epoch + 1, .rng = rng.state(),
                                 .config_json = c.to_json()});
