@@ -18,6 +18,7 @@ packages=(
   libcli11-dev             # command-line parsing
   nlohmann-json3-dev       # JSON: logs, configs, safetensors headers
   libstb-dev               # image decoding and PNG plots
+  libopenmpi-dev openmpi-bin  # data parallelism over CPU ranks (engine/dist): MPI library and mpirun
 )
 
 if [ "${1:-}" = "--list" ]; then

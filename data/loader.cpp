@@ -32,6 +32,11 @@ TwoViewLoader::TwoViewLoader(std::shared_ptr<const Dataset> dataset, ViewPair vi
     : dataset_(std::move(dataset)), views_(views), options_(options) {
   BT_CHECK(dataset_ != nullptr, "loader: null dataset");
   BT_CHECK(options_.batch_size > 0, "loader: batch size must be positive");
+  BT_CHECK(options_.world >= 1 && options_.rank >= 0 && options_.rank < options_.world, "loader: rank ",
+           options_.rank, " outside a world of ", options_.world);
+  BT_CHECK(options_.world == 1 || (options_.drop_last && options_.batch_size % options_.world == 0),
+           "--batch ", options_.batch_size, " (the global batch) must be a multiple of the ", options_.world,
+           " ranks");
   BT_CHECK(batches_per_epoch() > 0, "loader: ", dataset_->size(),
            " samples make no full batch of ", options_.batch_size);
 }
@@ -52,8 +57,9 @@ bool TwoViewLoader::next(TwoViewBatch& batch) { return prefetcher_.next(batch); 
 
 TwoViewBatch TwoViewLoader::make_batch(int64_t epoch, const std::vector<int64_t>& order,
                                        int64_t b) const {
-  const int64_t begin = b * options_.batch_size;
-  const int64_t n = std::min<int64_t>(options_.batch_size, int64_t(order.size()) - begin);
+  const int64_t local = local_batch_size();
+  const int64_t begin = b * options_.batch_size + options_.rank * local;
+  const int64_t n = std::min<int64_t>(local, int64_t(order.size()) - begin);
   const int s1 = views_.first.size, s2 = views_.second.size;
   TwoViewBatch out;
   out.view1 = Tensor::empty({n, 3, s1, s1});

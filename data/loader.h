@@ -24,6 +24,11 @@ struct LoaderOptions {
   int prefetch = 4;       // batches made ahead of the consumer
   bool drop_last = true;  // drop the final incomplete batch (training)
   bool shuffle = true;    // a new permutation every epoch
+  // Data parallelism: batch_size is the global batch; rank r of `world` gets its rows
+  // r·n … (r+1)·n − 1 (n = batch_size / world), a disjoint equal-length shard of the same
+  // epoch order. Augmentations depend on the sample index only (sample_rng), so the shards
+  // are exactly the rows one process would see.
+  int rank = 0, world = 1;
 };
 
 struct TwoViewBatch {
@@ -50,6 +55,7 @@ class TwoViewLoader {
   TwoViewLoader(std::shared_ptr<const Dataset> dataset, ViewPair views, LoaderOptions options);
 
   int64_t batches_per_epoch() const;
+  int64_t local_batch_size() const { return options_.batch_size / options_.world; }
   // Starts making the batches of `epoch` (abandoning what is left of the previous one);
   // next() returns false until the first call.
   void start_epoch(int64_t epoch);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/dist/process_group.h"
 #include "engine/nn/module.h"
 #include "models/resnet.h"
 
@@ -31,6 +32,12 @@ class Method : public nn::Module {
   virtual nn::NamedTensors trainable_parameters() const { return named_parameters(); }
   virtual std::string name() const = 0;
 
+  // Data parallelism (docs/distributed.md): the losses that need the global batch use
+  // `group` (Barlow Twins' C, SimCLR's negatives), and the BatchNorms of the heads become
+  // SyncBN; with sync_backbone_bn, the backbones' too. The default is a local world of 1.
+  void set_process_group(std::shared_ptr<dist::ProcessGroup> group, bool sync_backbone_bn);
+  dist::ProcessGroup& process_group() const { return *group_; }
+
   models::ResNet& backbone() { return *backbone_; }
   const models::ResNet& backbone() const { return *backbone_; }
   // The embeddings of the last loss() call's first and second view (detached), for the
@@ -44,6 +51,7 @@ class Method : public nn::Module {
 
   MethodConfig config_;
   std::shared_ptr<models::ResNet> backbone_;
+  std::shared_ptr<dist::ProcessGroup> group_;
 
  private:
   Tensor last_z1_, last_z2_;

@@ -14,28 +14,44 @@ Tensor standardize(const Tensor& z) {
 }
 }  // namespace
 
-Tensor barlow_twins_loss(const Tensor& z1, const Tensor& z2, double lambda) {
-  const double N = double(z1.size(0));
-  const int64_t D = z1.size(1);
-  Tensor c = mul(matmul(standardize(z1).t(), standardize(z2)), 1.0 / N);  // (D, D)
-  Tensor eye = Tensor::zeros({D, D}, z1.dtype());
-  for (int64_t i = 0; i < D; ++i) eye.slice(0, i, i + 1).slice(1, i, i + 1).fill_(1);
+Tensor barlow_twins_loss_of_correlation(const Tensor& c, double lambda) {
+  const int64_t D = c.size(0);
+  std::vector<double> eye_values(size_t(D * D), 0.0);
+  for (int64_t i = 0; i < D; ++i) eye_values[size_t(i * D + i)] = 1;
+  Tensor eye = Tensor::from_vector(eye_values, {D, D}, c.dtype()).to(c.device());
   Tensor off_mask = add(mul(eye, -1.0), 1.0);
   Tensor on_diag = sum(pow(sub(mul(c, eye), eye), 2.0));  // Σ_i (C_ii − 1)²
   Tensor off_diag = sum(pow(mul(c, off_mask), 2.0));       // Σ_{i≠j} C_ij²
   return add(on_diag, mul(off_diag, lambda));
 }
 
+Tensor barlow_twins_loss(const Tensor& z1, const Tensor& z2, double lambda) {
+  const double N = double(z1.size(0));
+  Tensor c = mul(matmul(standardize(z1).t(), standardize(z2)), 1.0 / N);  // (D, D)
+  return barlow_twins_loss_of_correlation(c, lambda);
+}
+
+Tensor nt_xent_loss_of_anchors(const Tensor& a1, const Tensor& a2, const Tensor& c1, const Tensor& c2,
+                               int64_t offset, double tau) {
+  const int64_t n = a1.size(0), B = c1.size(0);
+  Tensor anchors = cat({a1, a2}, 0);                                // (2n, D)
+  Tensor s = mul(matmul(anchors, cat({c1, c2}, 0).t()), 1.0 / tau);  // (2n, 2B)
+  // s_ii = −∞: a large negative on each anchor's own column removes it from its softmax.
+  std::vector<double> self_mask(size_t(2 * n * 2 * B), 0.0);
+  std::vector<int64_t> positives(size_t(2 * n));
+  for (int64_t i = 0; i < n; ++i) {
+    self_mask[size_t(i * 2 * B + offset + i)] = -1e9;
+    self_mask[size_t((n + i) * 2 * B + B + offset + i)] = -1e9;
+    positives[size_t(i)] = B + offset + i;  // view 1's anchor i: view 2 of the same image
+    positives[size_t(n + i)] = offset + i;
+  }
+  Tensor mask = Tensor::from_vector(self_mask, {2 * n, 2 * B}, s.dtype()).to(s.device());
+  return cross_entropy(add(s, mask), positives);
+}
+
 Tensor nt_xent_loss(const Tensor& z1, const Tensor& z2, double tau) {
-  const int64_t N = z1.size(0);
-  Tensor z = l2_normalize(cat({z1, z2}, 0));  // (2N, D)
-  Tensor s = mul(matmul(z, z.t()), 1.0 / tau);  // (2N, 2N)
-  // s_ii = −∞: a large negative on the diagonal removes i from its own softmax.
-  Tensor diag = Tensor::zeros({2 * N, 2 * N}, z.dtype());
-  for (int64_t i = 0; i < 2 * N; ++i) diag.slice(0, i, i + 1).slice(1, i, i + 1).fill_(-1e9);
-  std::vector<int64_t> positives(2 * N);
-  for (int64_t i = 0; i < 2 * N; ++i) positives[i] = i < N ? i + N : i - N;
-  return cross_entropy(add(s, diag), positives);
+  Tensor n1 = l2_normalize(z1), n2 = l2_normalize(z2);
+  return nt_xent_loss_of_anchors(n1, n2, n1, n2, 0, tau);
 }
 
 Tensor byol_loss(const Tensor& p, const Tensor& t) {

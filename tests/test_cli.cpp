@@ -2,35 +2,21 @@
 // stderr and a non-zero exit, never a crash.
 #include <catch2/catch.hpp>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <fstream>
-#include <sys/wait.h>
 
 #include "engine/device.h"
+#include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Outcome {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-Outcome run(const std::string& command) {
-  Outcome o{-1, {}};
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), int(buf.size()), pipe) != nullptr) o.output += buf.data();
-  const int status = pclose(pipe);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return o;
-}
+using bt::testing::Outcome;
+using bt::testing::run;
 
 void require_clean_failure(const Outcome& o, const std::string& names) {
   INFO(o.output);

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "engine/device.h"
 #include "kernels/cpu/blas_core.h"
 #include "tools/lib/trainer.h"
 
@@ -71,6 +72,10 @@ int main(int argc, char** argv) {
   app.add_option("--knn-t", c.knn_t, "temperature of the kNN vote weights")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--knn-bank", c.knn_bank, "training images in the kNN memory bank (0: all)")->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--log-every", c.log_every, "steps between JSONL step lines")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--sync-bn", c.sync_bn, "under mpirun: BatchNorms with global-batch statistics, heads or all (+ backbone)")
+      ->check(CLI::IsMember({"heads", "all"}))->capture_default_str();
+  app.add_option("--dist-timeout", c.dist_timeout, "under mpirun: seconds a collective may wait before every rank is ended")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   // With no --data: a demo sized to finish in about 3 minutes on 2 CPU cores, at the method's
@@ -80,7 +85,12 @@ int main(int argc, char** argv) {
     if (app.count("--head-scale") == 0) c.model.head_scale = 0.25;
     if (app.count("--batch") == 0) c.batch = 128;
   }
+
+  // Under mpirun, the MPI (or, with --device cuda, NCCL) process group; else a world of 1 that
+  // never initialises MPI (engine/dist/process_group.h).
+  std::shared_ptr<dist::ProcessGroup> group;
   try {
+    group = dist::init_from_environment(parse_device(c.device), c.dist_timeout);
     c.model.backbone.stem = stem == "cifar" ? models::Stem::cifar : models::Stem::imagenet;
     if (lambda == "auto") {
       c.model.bt_lambda = -1;
@@ -95,13 +105,16 @@ int main(int argc, char** argv) {
         throw Error("--lambda: expected a non-negative number or 'auto', got '" + lambda + "'");
     }
     c.apply_method_defaults();
-    std::fprintf(stderr, "%s\n", tools::describe(c).c_str());
-    const tools::TrainResult r = tools::train(c);
+    if (group->rank() == 0) std::fprintf(stderr, "%s\n", tools::describe(c).c_str());
+    const tools::TrainResult r = tools::train(c, group);
     const tools::EpochRecord& last = r.epochs.back();
-    std::printf("done: %ld epochs, final loss %.4f, kNN top-1 %.2f%%; outputs in %s\n", long(last.epoch), last.loss,
-                100.0 * last.knn_top1, c.out.c_str());
+    if (group->rank() == 0)
+      std::printf("done: %ld epochs, final loss %.4f, kNN top-1 %.2f%%; outputs in %s\n", long(last.epoch), last.loss,
+                  100.0 * last.knn_top1, c.out.c_str());
     return 0;
   } catch (const std::exception& e) {
+    // A failing rank ends all of them now rather than leaving them at their next collective.
+    if (group && group->world_size() > 1) group->abort(std::string("bt_train: error: ") + e.what());
     std::fprintf(stderr, "bt_train: error: %s\n", e.what());
     return 1;
   }

@@ -1,6 +1,7 @@
 #include "engine/nn/batch_norm.h"
 
 #include "engine/autograd.h"
+#include "engine/dist/sync_batch_norm.h"
 #include "engine/ops.h"
 
 namespace bt::nn {
@@ -34,8 +35,15 @@ void BatchNorm::count_batch() {
     num_batches_tracked.copy_(add(num_batches_tracked, 1.0));
 }
 
+Tensor BatchNorm::sync_forward(const Tensor& x) {
+  Tensor y = dist::sync_batch_norm(x, weight, bias, running_mean, running_var, momentum, eps, *sync_group_);
+  count_batch();
+  return y;
+}
+
 Tensor BatchNorm::forward(const Tensor& x) {
   check_input(x);
+  if (synced()) return sync_forward(x);
   Tensor y = batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
   count_batch();
   return y;
@@ -43,9 +51,15 @@ Tensor BatchNorm::forward(const Tensor& x) {
 
 Tensor BatchNorm::forward_relu(const Tensor& x) {
   check_input(x);
+  if (synced()) return relu(sync_forward(x));
   Tensor y = batch_norm_relu(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
   count_batch();
   return y;
+}
+
+void set_sync_group(Module& root, const std::shared_ptr<dist::ProcessGroup>& group) {
+  if (auto* bn = dynamic_cast<BatchNorm*>(&root)) bn->set_sync_group(group);
+  for (const auto& [name, child] : root.named_children()) set_sync_group(*child, group);
 }
 
 }  // namespace bt::nn

@@ -7,6 +7,7 @@
 // engine has no integer dtype. PyTorch stores it as int64: a file written here has it as F64,
 // and load_state_dict on either side converts on copy. Like PyTorch with a fixed momentum,
 // it is counted but not used by the update.
+#include "engine/dist/process_group.h"
 #include "engine/nn/module.h"
 
 namespace bt::nn {
@@ -19,6 +20,9 @@ class BatchNorm : public Module {
   Tensor forward(const Tensor& x) override;
   // relu(forward(x)), fused into one kernel in training.
   Tensor forward_relu(const Tensor& x);
+  // SyncBN: in training, statistics over the global batch of `group`'s ranks
+  // (engine/dist/sync_batch_norm.h); null (the default) or a world of 1: this rank's batch.
+  void set_sync_group(std::shared_ptr<dist::ProcessGroup> group) { sync_group_ = std::move(group); }
 
   const int64_t num_features;
   const double eps, momentum;
@@ -33,6 +37,10 @@ class BatchNorm : public Module {
  private:
   void check_input(const Tensor& x) const;
   void count_batch();  // num_batches_tracked += 1 in training
+  bool synced() const { return is_training() && sync_group_ && sync_group_->world_size() > 1; }
+  Tensor sync_forward(const Tensor& x);
+
+  std::shared_ptr<dist::ProcessGroup> sync_group_;
 
   const char* name_;
   int64_t input_dim_;
@@ -53,5 +61,8 @@ class BatchNorm2d : public BatchNorm {
                        double momentum = 0.1, DType dtype = DType::f32)
       : BatchNorm("BatchNorm2d", 4, num_features, affine, eps, momentum, dtype) {}
 };
+
+// set_sync_group on every BatchNorm in `root`'s tree (null: back to per-rank statistics).
+void set_sync_group(Module& root, const std::shared_ptr<dist::ProcessGroup>& group);
 
 }  // namespace bt::nn

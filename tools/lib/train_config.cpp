@@ -62,6 +62,8 @@ std::string TrainConfig::to_json() const {
       {"knn_k", knn_k},
       {"knn_t", knn_t},
       {"knn_bank", knn_bank},
+      {"sync_bn", sync_bn},
+      {"world_size", world_size},
   };
   return j.dump();
 }

@@ -39,6 +39,11 @@ struct TrainConfig {
   double knn_t = 0.1;
   int64_t knn_bank = 10000;  // training images in the kNN memory bank (0: all)
   int64_t log_every = 10;  // JSONL step lines
+  // Data parallelism (docs/distributed.md): BatchNorms with global-batch statistics, "heads"
+  // (projector and predictor) or "all" (the backbones too); the collectives' deadline.
+  std::string sync_bn = "heads";
+  double dist_timeout = 300;
+  int world_size = 1;  // set by the trainer from its process group (recorded in the log)
 
   // The method's recipe defaults (DESIGN §5) for the fields left at "default".
   void apply_method_defaults();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/dist/process_group.h"
 #include "tools/lib/train_config.h"
 
 namespace bt::tools {
@@ -31,6 +32,12 @@ struct TrainResult {
 
 // Runs the whole training. Throws bt::Error with a one-line message on bad input, and on a
 // non-finite loss (naming the step; the last good checkpoint stays on disk).
-TrainResult train(TrainConfig config);
+//
+// Data-parallel over `group` (null: a local world of 1; docs/distributed.md): config.batch is
+// the global batch, each rank trains on its shard of it, parameters and buffers start as
+// rank 0's, gradients are averaged before the optimizer; rank 0 alone evaluates, logs,
+// checkpoints and writes the plots, the other ranks waiting at a barrier. The step losses and
+// epoch losses returned are the global batch's on every rank.
+TrainResult train(TrainConfig config, std::shared_ptr<dist::ProcessGroup> group = nullptr);
 
 }  // namespace bt::tools
