@@ -1,5 +1,18 @@
 #include "data/image.h"
 
+// stb_image compiled into this file only (STB_IMAGE_STATIC: internal linkage, no clash with
+// Debian's libstb, which stays linked for stb_image_write), with the decoders of the three
+// formats bt reads and none of the others (GIF, TGA, PSD, PIC, PNM, HDR), whose paths hold
+// stb_image's known memory-safety bugs (CVE-2023-45661..45667, GIF and TGA). Sides above
+// STBI_MAX_DIMENSIONS are rejected while the header is parsed.
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_MAX_DIMENSIONS bt::data::kMaxImageSide
 #include <stb/stb_image.h>
 
 #include <algorithm>
@@ -61,10 +74,21 @@ std::vector<uint8_t> read_file(const std::string& path) {
   return out;
 }
 
+bool read_image_size(const std::vector<uint8_t>& encoded, int& w, int& h) {
+  int channels = 0;
+  return !encoded.empty() && encoded.size() < (size_t(1) << 31) &&
+         stbi_info_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels) && w > 0 && h > 0;
+}
+
 Image decode_image(const std::vector<uint8_t>& encoded, const std::string& name) {
   BT_CHECK(!encoded.empty(), "cannot decode ", name, ": empty file");
   BT_CHECK(encoded.size() < (size_t(1) << 31), "cannot decode ", name, ": file too large");
   int w = 0, h = 0, channels = 0;
+  // The size from the header before anything is allocated: a few bytes can claim any size.
+  BT_CHECK(stbi_info_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels), "cannot decode ",
+           name, ": ", stbi_failure_reason());
+  BT_CHECK(int64_t(w) * h <= kMaxImagePixels, "cannot decode ", name, ": ", w, "x", h, " exceeds the limit of ",
+           kMaxImagePixels, " pixels");
   std::unique_ptr<uint8_t, void (*)(void*)> px(
       stbi_load_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels, 3),
       stbi_image_free);

@@ -1,9 +1,11 @@
 // bt_train: self-supervised training of a ResNet with Barlow Twins, BYOL, SimSiam or SimCLR.
 // With no --data it trains on the built-in synthetic dataset, so it runs anywhere.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 
 #include "kernels/cpu/blas_core.h"
+#include "tools/lib/finite_flags.h"
 #include "tools/lib/trainer.h"
 
 using namespace bt;
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    tools::reject_non_finite_flags(app);
     c.model.backbone.stem = stem == "cifar" ? models::Stem::cifar : models::Stem::imagenet;
     if (lambda == "auto") {
       c.model.bt_lambda = -1;
@@ -96,8 +99,8 @@ int main(int argc, char** argv) {
       } catch (const std::exception&) {
         used = 0;
       }
-      if (used != lambda.size() || c.model.bt_lambda < 0)
-        throw Error("--lambda: expected a non-negative number or 'auto', got '" + lambda + "'");
+      if (used != lambda.size() || !std::isfinite(c.model.bt_lambda) || c.model.bt_lambda < 0)
+        throw Error("--lambda: expected a finite non-negative number or 'auto', got '" + lambda + "'");
     }
     const tools::TrainResult r = tools::train(c);
     const tools::EpochRecord& last = r.epochs.back();
