@@ -85,8 +85,9 @@ Image decode_image(const std::vector<uint8_t>& encoded, const std::string& name)
   BT_CHECK(encoded.size() < (size_t(1) << 31), "cannot decode ", name, ": file too large");
   int w = 0, h = 0, channels = 0;
   // The size from the header before anything is allocated: a few bytes can claim any size.
+  // stbi_info tries every format in turn, so its failure reason is the last one's: not shown.
   BT_CHECK(stbi_info_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels), "cannot decode ",
-           name, ": ", stbi_failure_reason());
+           name, ": no readable JPEG, PNG or BMP header (or a side over ", kMaxImageSide, ")");
   BT_CHECK(int64_t(w) * h <= kMaxImagePixels, "cannot decode ", name, ": ", w, "x", h, " exceeds the limit of ",
            kMaxImagePixels, " pixels");
   std::unique_ptr<uint8_t, void (*)(void*)> px(
