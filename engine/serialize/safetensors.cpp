@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -23,6 +25,7 @@ namespace {
 using nlohmann::json;
 
 const char* kMetadataKey = "__metadata__";
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the format's MAX_HEADER_SIZE
 
 [[noreturn]] void fail_load(const std::string& path, const std::string& what) {
   throw Error("load_safetensors: '" + path + "': " + what);
@@ -174,13 +177,16 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
   e.file_elem = tag == "F32" ? 4 : 8;
   e.is_i64 = tag == "I64";
 
+  // Element count and byte size, each product checked for overflow (a zero dimension does not
+  // excuse a huge one: every dimension must fit an int64 Shape entry).
   uint64_t need = e.file_elem;
+  int64_t numel = 1;
   for (const json& d : j["shape"]) {
     if (!is_count(d)) fail_load(path, where + "shape entries must be non-negative integers");
     const uint64_t dim = d.get<uint64_t>();
-    if (dim != 0 && need > std::numeric_limits<uint64_t>::max() / dim)
-      fail_load(path, where + "shape is too large");
-    need *= dim;
+    if (dim > uint64_t(std::numeric_limits<int64_t>::max()) || __builtin_mul_overflow(numel, int64_t(dim), &numel) ||
+        __builtin_mul_overflow(need, dim, &need))
+      fail_load(path, where + "shape " + j["shape"].dump() + " of " + tag + ": element count or byte size overflows 64 bits");
     e.shape.push_back(int64_t(dim));
   }
   e.begin = j["data_offsets"][0].get<uint64_t>();
@@ -197,6 +203,25 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
   return e;
 }
 
+// The format's layout rule: the tensors' byte ranges, sorted by offset, tile the data section
+// exactly, from 0 to its end (no gap, no overlap, no trailing bytes: the file length is exact).
+void check_layout(const std::string& path, std::vector<Entry>& entries, uint64_t data_size) {
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return std::tie(a.begin, a.end) < std::tie(b.begin, b.end); });
+  uint64_t at = 0;
+  for (const Entry& e : entries) {
+    if (e.begin != at)
+      fail_load(path, "tensor '" + e.name + "' begins at data offset " + std::to_string(e.begin) + " but " +
+                          (e.begin > at ? "the bytes before it, from " : "it overlaps the previous tensor, which ends at ") +
+                          std::to_string(at) + (e.begin > at ? ", belong to no tensor" : "") +
+                          " (data_offsets must be contiguous)");
+    at = e.end;
+  }
+  if (at != data_size)
+    fail_load(path, "the tensors end at data offset " + std::to_string(at) + " but the data section holds " +
+                        std::to_string(data_size) + " bytes (the file length must be exact)");
+}
+
 }  // namespace
 
 SafetensorsContents load_safetensors(const std::string& path) {
@@ -207,6 +232,9 @@ SafetensorsContents load_safetensors(const std::string& path) {
                         " bytes, shorter than the 8-byte header length");
   uint64_t header_len = 0;
   file.read_at(0, &header_len, 8);
+  if (header_len > kMaxHeaderBytes)
+    fail_load(path, "header length " + std::to_string(header_len) + " exceeds the format's limit of " +
+                        std::to_string(kMaxHeaderBytes) + " bytes");
   if (header_len > size - 8)
     fail_load(path, "header length " + std::to_string(header_len) + " exceeds the " +
                         std::to_string(size - 8) + " bytes after the length field");
@@ -219,10 +247,11 @@ SafetensorsContents load_safetensors(const std::string& path) {
   } catch (const json::parse_error& e) {
     fail_load(path, std::string("invalid JSON header: ") + e.what());
   }
-  if (!header.is_object()) fail_load(path, "the JSON header is not an object");
+  if (!header.is_object() || text[0] != '{') fail_load(path, "the JSON header is not an object starting at '{'");
 
   const uint64_t data_start = 8 + header_len, data_size = size - data_start;
   SafetensorsContents out;
+  std::vector<Entry> entries;
   for (const auto& [name, j] : header.items()) {
     if (name == kMetadataKey) {
       if (!j.is_object()) fail_load(path, "__metadata__ is not an object");
@@ -233,7 +262,10 @@ SafetensorsContents load_safetensors(const std::string& path) {
       }
       continue;
     }
-    const Entry e = parse_entry(path, name, j, data_size);
+    entries.push_back(parse_entry(path, name, j, data_size));
+  }
+  check_layout(path, entries, data_size);
+  for (const Entry& e : entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
     if (e.is_i64) {
       std::vector<int64_t> raw(t.numel());
@@ -243,7 +275,7 @@ SafetensorsContents load_safetensors(const std::string& path) {
     } else {
       file.read_at(data_start + e.begin, t.raw_data(), e.end - e.begin);
     }
-    out.tensors.emplace(name, t);
+    out.tensors.emplace(e.name, t);
   }
   return out;
 }
