@@ -57,8 +57,34 @@ bool bmp_complete(const Bytes& b) {
   return int64_t(b.size()) >= int64_t(offset) + stride * (h < 0 ? -h : h);
 }
 
+// JPEG Huffman tables (DHT segments, marker FF C4): each table's 16 code-length counts may sum
+// to at most 256 symbols. stb_image 2.27 (Debian 12's) does not check this and writes past its
+// 257-entry size and 256-entry value arrays (found by fuzz/fuzz_image.cpp; 2.28 checks it).
+// Every FF C4 in the file is read as a DHT, a superset of those stb_image parses (in the
+// entropy-coded data FF is only followed by 00 or a restart marker), so none escapes.
+bool jpeg_huffman_tables_valid(const Bytes& b) {
+  for (size_t p = 0; p + 4 <= b.size(); ++p) {
+    if (b[p] != 0xff || b[p + 1] != 0xc4) continue;
+    // As stb_image reads it: tables while the segment has bytes left, even a partial one, and
+    // zeros past the end of the file.
+    const size_t end = std::min(b.size(), p + 2 + (size_t(b[p + 2]) << 8 | b[p + 3]));
+    for (size_t q = p + 4; q < end;) {
+      size_t symbols = 0;
+      for (size_t i = q + 1; i <= q + 16 && i < b.size(); ++i) symbols += b[i];
+      if (symbols > 256) return false;
+      q += 17 + symbols;
+    }
+  }
+  return true;
+}
+
 bool starts_with(const Bytes& b, std::initializer_list<uint8_t> sig) {
   return b.size() >= sig.size() && std::equal(sig.begin(), sig.end(), b.begin());
+}
+
+// A JPEG whose Huffman tables stb_image must not see (checked before every stb_image call).
+bool corrupt_jpeg_tables(const Bytes& b) {
+  return starts_with(b, {0xff, 0xd8}) && !jpeg_huffman_tables_valid(b);
 }
 
 }  // namespace
@@ -76,20 +102,22 @@ std::vector<uint8_t> read_file(const std::string& path) {
 
 bool read_image_size(const std::vector<uint8_t>& encoded, int& w, int& h) {
   int channels = 0;
-  return !encoded.empty() && encoded.size() < (size_t(1) << 31) &&
+  return !encoded.empty() && encoded.size() < (size_t(1) << 31) && !corrupt_jpeg_tables(encoded) &&
          stbi_info_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels) && w > 0 && h > 0;
 }
 
-Image decode_image(const std::vector<uint8_t>& encoded, const std::string& name) {
+Image decode_image(const std::vector<uint8_t>& encoded, const std::string& name, int64_t max_pixels) {
   BT_CHECK(!encoded.empty(), "cannot decode ", name, ": empty file");
   BT_CHECK(encoded.size() < (size_t(1) << 31), "cannot decode ", name, ": file too large");
   int w = 0, h = 0, channels = 0;
+  BT_CHECK(!corrupt_jpeg_tables(encoded), "cannot decode ", name,
+           ": corrupt JPEG Huffman table (more than 256 symbols)");
   // The size from the header before anything is allocated: a few bytes can claim any size.
   // stbi_info tries every format in turn, so its failure reason is the last one's: not shown.
   BT_CHECK(stbi_info_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels), "cannot decode ",
            name, ": no readable JPEG, PNG or BMP header (or a side over ", kMaxImageSide, ")");
-  BT_CHECK(int64_t(w) * h <= kMaxImagePixels, "cannot decode ", name, ": ", w, "x", h, " exceeds the limit of ",
-           kMaxImagePixels, " pixels");
+  BT_CHECK(int64_t(w) * h <= max_pixels, "cannot decode ", name, ": ", w, "x", h, " exceeds the limit of ",
+           max_pixels, " pixels");
   std::unique_ptr<uint8_t, void (*)(void*)> px(
       stbi_load_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels, 3),
       stbi_image_free);
