@@ -82,10 +82,15 @@ bool starts_with(const Bytes& b, std::initializer_list<uint8_t> sig) {
   return b.size() >= sig.size() && std::equal(sig.begin(), sig.end(), b.begin());
 }
 
-// A JPEG whose Huffman tables stb_image must not see (checked before every stb_image call).
-bool corrupt_jpeg_tables(const Bytes& b) {
-  return starts_with(b, {0xff, 0xd8}) && !jpeg_huffman_tables_valid(b);
+// Whether stb_image takes the data for a JPEG: the SOI marker, FF D8, after any FF fill bytes.
+bool looks_like_jpeg(const Bytes& b) {
+  size_t p = 0;
+  while (p < b.size() && b[p] == 0xff) ++p;
+  return p > 0 && p < b.size() && b[p] == 0xd8;
 }
+
+// A JPEG whose Huffman tables stb_image must not see (checked before every stb_image call).
+bool corrupt_jpeg_tables(const Bytes& b) { return looks_like_jpeg(b) && !jpeg_huffman_tables_valid(b); }
 
 }  // namespace
 

@@ -132,6 +132,9 @@ TEST_CASE("a JPEG Huffman table of more than 256 symbols is rejected before stb_
   REQUIRE_THROWS_WITH(decode_image(bytes, "bad.jpg"),
                       Catch::Contains("bad.jpg") && Catch::Contains("corrupt JPEG Huffman table"));
   REQUIRE_FALSE(read_image_size(bytes, w, h));
+  // stb_image skips FF fill bytes before the SOI marker: still a JPEG, still checked.
+  bytes.insert(bytes.begin(), {0xff, 0xff});
+  REQUIRE_THROWS_WITH(decode_image(bytes, "filled.jpg"), Catch::Contains("corrupt JPEG Huffman table"));
 }
 
 TEST_CASE("ImageFolder: sorted classes and files, labels, formats, nesting, cache") {
