@@ -121,16 +121,20 @@ Image decode_image(const std::vector<uint8_t>& encoded, const std::string& name,
   // stbi_info tries every format in turn, so its failure reason is the last one's: not shown.
   BT_CHECK(stbi_info_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels), "cannot decode ",
            name, ": no readable JPEG, PNG or BMP header (or a side over ", kMaxImageSide, ")");
+  // stb_image returns a BMP of height 0 as a successful, empty image (a fuzz finding).
+  BT_CHECK(w > 0 && h > 0, "cannot decode ", name, ": the header gives no pixels (", w, "x", h, ")");
   BT_CHECK(int64_t(w) * h <= max_pixels, "cannot decode ", name, ": ", w, "x", h, " exceeds the limit of ",
            max_pixels, " pixels");
-  std::unique_ptr<uint8_t, void (*)(void*)> px(
-      stbi_load_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels, 3),
-      stbi_image_free);
-  BT_CHECK(px != nullptr, "cannot decode ", name, ": ", stbi_failure_reason());
+  // Before decoding too: stb_image grows its buffer to a PNG chunk's declared length, so a
+  // 75-byte file claiming a 1 GiB chunk made it allocate 2 GiB (a fuzz finding).
   bool complete = true;
   if (starts_with(encoded, {0x89, 'P', 'N', 'G'})) complete = png_complete(encoded);
   else if (starts_with(encoded, {'B', 'M'})) complete = bmp_complete(encoded);
   BT_CHECK(complete, "cannot decode ", name, ": truncated file");
+  std::unique_ptr<uint8_t, void (*)(void*)> px(
+      stbi_load_from_memory(encoded.data(), int(encoded.size()), &w, &h, &channels, 3),
+      stbi_image_free);
+  BT_CHECK(px != nullptr, "cannot decode ", name, ": ", stbi_failure_reason());
   Image img;
   img.w = w;
   img.h = h;

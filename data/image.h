@@ -29,8 +29,8 @@ bool read_image_size(const std::vector<uint8_t>& encoded, int& w, int& h);
 // Decodes `encoded` to RGB, rejecting images over max_pixels (from the header). Throws bt::Error naming `name` when stb_image rejects the data or
 // the file is truncated. stb_image rejects a cut-off JPEG itself (it requires the marker that
 // ends the scan) but reads missing BMP bytes as zeros and accepts a PNG cut inside its final
-// CRC, so we check that a PNG holds its whole IEND chunk and that an uncompressed BMP holds all
-// the pixel rows its header declares.
+// CRC, so we check (before decoding) that a PNG's chunks all fit the file up to its IEND chunk
+// and that an uncompressed BMP holds all the pixel rows its header declares.
 // A lower max_pixels bounds the work per input (the fuzz harness: fuzz/fuzz_image.cpp).
 Image decode_image(const std::vector<uint8_t>& encoded, const std::string& name,
                    int64_t max_pixels = kMaxImagePixels);
