@@ -137,6 +137,22 @@ TEST_CASE("a JPEG Huffman table of more than 256 symbols is rejected before stb_
   REQUIRE_THROWS_WITH(decode_image(bytes, "filled.jpg"), Catch::Contains("corrupt JPEG Huffman table"));
 }
 
+TEST_CASE("a PNG chunk longer than the file and a header of no pixels are rejected before decoding") {
+  TempDir dir;
+  const std::string png = dir / "a.png", bmp = dir / "a.bmp";
+  write_png(png, 8, 8, 3);
+  write_bmp(bmp, 8, 8, 3);
+  std::vector<uint8_t> p = read_file(png), b = read_file(bmp);
+  // The first chunk after IHDR (8 + 25 bytes in) claims 1 GiB: stb_image would grow its buffer
+  // to that length (fuzz/regressions/fuzz_image/png_chunk_claims_1gib.png).
+  REQUIRE(std::string(p.begin() + 37, p.begin() + 41) == "IDAT");
+  p[33] = 0x40, p[34] = p[35] = p[36] = 0;
+  REQUIRE_THROWS_WITH(decode_image(p, "long.png"), Catch::Contains("long.png: truncated file"));
+  // A BMP of height 0 (bytes 22-25 of BITMAPINFOHEADER): stb_image "decodes" it to nothing.
+  b[22] = b[23] = b[24] = b[25] = 0;
+  REQUIRE_THROWS_WITH(decode_image(b, "flat.bmp"), Catch::Contains("flat.bmp: the header gives no pixels (8x0)"));
+}
+
 TEST_CASE("ImageFolder: sorted classes and files, labels, formats, nesting, cache") {
   TempDir dir;
   const std::string root = (dir.path / "root").string();
