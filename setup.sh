@@ -18,6 +18,7 @@ packages=(
   libcli11-dev             # command-line parsing
   nlohmann-json3-dev       # JSON: logs, configs, safetensors headers
   libstb-dev               # image decoding and PNG plots
+  clang libclang-rt-14-dev # the libFuzzer harnesses of fuzz/ (libFuzzer, ASan, UBSan runtimes), run by .ci/sanitize
 )
 
 if [ "${1:-}" = "--list" ]; then

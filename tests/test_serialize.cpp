@@ -139,6 +139,11 @@ TEST_CASE("safetensors load errors name the file and the problem") {
     write_raw(path, "{not jso", "");
     REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("invalid JSON header"));
   }
+  SECTION("a number out of range in the JSON (a fuzz finding: it escaped as a non-parse exception)") {
+    write_raw(path, R"({"__metadata__":{"a":"b"},"x":680908399640575E999999})", "");
+    REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("invalid JSON header") &&
+                                                    Contains("number overflow"));
+  }
   SECTION("header not an object") {
     write_raw(path, "[1, 2]  ", "");
     REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("not an object"));

@@ -103,7 +103,7 @@ Layout parse_header(const std::string& path, const std::string& text, uint64_t f
   json header;
   try {
     header = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1E999999 (a fuzz finding)
     fail_load(path, std::string("invalid JSON header: ") + e.what());
   }
   if (!header.is_object() || text[0] != '{') fail_load(path, "the JSON header is not an object starting at '{'");
