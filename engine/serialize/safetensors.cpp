@@ -1,5 +1,6 @@
 #include "engine/serialize/safetensors.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -7,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -46,7 +48,8 @@ class TempFile {
   void write(const void* data, size_t bytes) {
     if (bytes != 0 && std::fwrite(data, 1, bytes, file_) != bytes) fail("write failed");
   }
-  // Flush, fsync, close, rename over the target.
+  // Flush, fsync, close, rename over the target, then fsync the directory so that the rename
+  // itself survives a power loss (rename(2) is atomic, not durable).
   void commit() {
     if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) fail("flush failed");
     const int rc = std::fclose(file_);
@@ -54,6 +57,11 @@ class TempFile {
     if (rc != 0) fail("close failed");
     if (std::rename(path_.c_str(), target_.c_str()) != 0) fail("rename failed");
     committed_ = true;
+    const std::string dir = std::filesystem::path(target_).parent_path().string();
+    const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!synced) fail("fsync of its directory failed");
   }
   [[noreturn]] void fail(const std::string& what) const {
     throw Error("save_safetensors: cannot write '" + target_ + "': " + what + ": " +
