@@ -59,9 +59,11 @@ bool bmp_complete(const Bytes& b) {
 
 // JPEG Huffman tables (DHT segments, marker FF C4): each table's 16 code-length counts may sum
 // to at most 256 symbols. stb_image 2.27 (Debian 12's) does not check this and writes past its
-// 257-entry size and 256-entry value arrays (found by fuzz/fuzz_image.cpp; 2.28 checks it).
+// 257-entry size and 256-entry value arrays (found by fuzz/fuzz_image.cpp).
 // Every FF C4 in the file is read as a DHT, a superset of those stb_image parses (in the
-// entropy-coded data FF is only followed by 00 or a restart marker), so none escapes.
+// entropy-coded data FF is only followed by 00 or a restart marker), so none escapes. The
+// price: a valid JPEG whose APP/EXIF bytes happen to hold FF C4 then counts summing over 256
+// is rejected too.
 bool jpeg_huffman_tables_valid(const Bytes& b) {
   for (size_t p = 0; p + 4 <= b.size(); ++p) {
     if (b[p] != 0xff || b[p + 1] != 0xc4) continue;
