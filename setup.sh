@@ -19,6 +19,7 @@ packages=(
   nlohmann-json3-dev       # JSON: logs, configs, safetensors headers
   libstb-dev               # image decoding and PNG plots
   libopenmpi-dev openmpi-bin  # data parallelism over CPU ranks (engine/dist): MPI library and mpirun
+  clang libclang-rt-14-dev # the libFuzzer harnesses of fuzz/ (libFuzzer, ASan, UBSan runtimes), run by .ci/sanitize
 )
 
 if [ "${1:-}" = "--list" ]; then

@@ -1,7 +1,5 @@
 #include "data/image_folder.h"
 
-#include <stb/stb_image.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -78,8 +76,8 @@ void ImageFolder::decode_at_scan(const ImageFolderOptions& options) {
   parallel_for(n, options.threads, [&](int64_t i) {
     try {
       const std::vector<uint8_t> bytes = read_file(paths_[i]);
-      int w = 0, h = 0, c = 0;
-      const bool known = stbi_info_from_memory(bytes.data(), int(bytes.size()), &w, &h, &c);
+      int w = 0, h = 0;
+      const bool known = read_image_size(bytes, w, h);
       const bool fits = known && options.cache_bytes > 0 &&
                         reserve(used, size_t(w) * h * 3, options.cache_bytes);
       if (known && !fits && !options.skip_bad) return;  // unreadable headers still get decoded
@@ -98,18 +96,21 @@ void ImageFolder::decode_at_scan(const ImageFolderOptions& options) {
   if (!options.skip_bad) {
     for (int64_t i = 0; i < n; ++i) BT_CHECK(!bad(i), errors[i]);
   } else {
-    int64_t kept = 0;
+    // Kept files go to fresh vectors: compacting in place would self-move-assign the entries
+    // before the first bad file, which empties a cached Image's pixels but keeps its w and h.
+    std::vector<std::string> paths;
+    std::vector<int> labels;
+    std::vector<Image> cache;
     for (int64_t i = 0; i < n; ++i) {
       if (bad(i)) continue;
-      paths_[kept] = std::move(paths_[i]);
-      labels_[kept] = labels_[i];
-      cache_[kept] = std::move(cache_[i]);
-      ++kept;
+      paths.push_back(std::move(paths_[i]));
+      labels.push_back(labels_[i]);
+      cache.push_back(std::move(cache_[i]));
     }
-    skipped_ = n - kept;
-    paths_.resize(kept);
-    labels_.resize(kept);
-    cache_.resize(kept);
+    skipped_ = n - int64_t(paths.size());
+    paths_ = std::move(paths);
+    labels_ = std::move(labels);
+    cache_ = std::move(cache);
     std::vector<bool> has(classes_.size(), false);
     for (int l : labels_) has[l] = true;
     for (size_t c = 0; c < classes_.size(); ++c)

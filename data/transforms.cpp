@@ -62,6 +62,8 @@ float luma(float r, float g, float b) { return 0.299f * r + 0.587f * g + 0.114f 
 }  // namespace
 
 FloatImage to_float(const Image& img) {
+  BT_CHECK(img.w > 0 && img.h > 0 && img.pixels.size() == size_t(img.w) * img.h * C,
+           "to_float: a ", img.w, "x", img.h, " image holds ", img.pixels.size(), " bytes, not w*h*3");
   FloatImage out(img.h, img.w);
   const size_t n = out.plane_size();
   for (size_t p = 0; p < n; ++p)

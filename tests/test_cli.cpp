@@ -2,30 +2,18 @@
 // stderr and a non-zero exit, never a crash.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <filesystem>
-#include <string>
 #include <fstream>
+#include <string>
 
 #include "engine/device.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
-
-namespace {
-
 using bt::testing::Outcome;
+using bt::testing::require_clean_failure;
 using bt::testing::run;
-
-void require_clean_failure(const Outcome& o, const std::string& names) {
-  INFO(o.output);
-  REQUIRE(o.exit_code != 0);
-  REQUIRE(o.exit_code < 128);  // not killed by a signal
-  REQUIRE(o.output.find(names) != std::string::npos);
-}
-
-}  // namespace
 
 TEST_CASE("bt_train rejects invalid flag values naming the flag") {
   const std::string exe = BT_TRAIN_EXE;
@@ -33,6 +21,29 @@ TEST_CASE("bt_train rejects invalid flag values naming the flag") {
   require_clean_failure(run(exe + " --method mocov9"), "--method");
   require_clean_failure(run(exe + " --lambda banana"), "--lambda");
   require_clean_failure(run(exe + " --val-split 1.5"), "--val-split");
+}
+
+TEST_CASE("non-finite numeric flags are rejected naming the flag") {
+  bt::testing::TempDir dir;
+  const std::string weights = dir / "backbone.safetensors";
+  std::ofstream(weights) << "not read: flags are checked first";
+  const std::string train = std::string(BT_TRAIN_EXE) + " --out " + dir / "out";
+  for (const char* flag : {"--lr nan", "--lr inf", "--lr -inf", "--wd nan", "--wd inf", "--temperature nan",
+                           "--temperature inf", "--lambda nan", "--lambda inf", "--momentum nan",
+                           "--lars-eta 1e999", "--bias-lr-scale nan", "--tau-base nan", "--knn-t inf",
+                           "--warmup-epochs nan", "--val-split nan"}) {
+    const std::string name = std::string(flag).substr(0, std::string(flag).find(' '));
+    require_clean_failure(run(train + " " + flag), name);
+  }
+  CHECK_FALSE(fs::exists(dir / "out"));
+  const std::string eval = std::string(BT_EVAL_EXE) + " --weights " + weights;
+  for (const char* flag : {"--knn-t inf", "--knn-t nan", "--probe-lr inf", "--probe-wd nan", "--probe-wd inf",
+                           "--val-split nan"}) {
+    const std::string name = std::string(flag).substr(0, std::string(flag).find(' '));
+    require_clean_failure(run(eval + " " + flag), name);
+  }
+  require_clean_failure(run(std::string(STEP_BENCH_EXE) + " --head-scale nan"), "--head-scale");
+  require_clean_failure(run(std::string(STEP_BENCH_EXE) + " --head-scale inf"), "--head-scale");
 }
 
 TEST_CASE("bt_train reports a missing data folder naming it") {

@@ -15,6 +15,7 @@
 
 #include "support/temp_dir.h"
 #include "data/cifar10.h"
+#include "data/image.h"
 #include "data/image_folder.h"
 #include "data/split.h"
 #include "data/synthetic.h"
@@ -110,6 +111,46 @@ TEST_CASE("truncated or fake files are rejected with the file's name") {
   REQUIRE_THROWS_AS(load_image(txt), Error);
   REQUIRE_THROWS_WITH(load_image(txt), Catch::Contains(txt));
   REQUIRE_THROWS_WITH(load_image(dir / "absent.png"), Catch::Contains("absent.png"));
+}
+
+TEST_CASE("a JPEG Huffman table of more than 256 symbols is rejected before stb_image sees it") {
+  // stb_image 2.27 writes past its tables on such a file (the fuzz finding kept in
+  // fuzz/regressions/fuzz_image/); the check counts the symbols of each table of each DHT.
+  TempDir dir;
+  const std::string path = dir / "ok.jpg";
+  write_jpg(path, 16, 16, 3);
+  std::vector<uint8_t> bytes = read_file(path);
+  REQUIRE_NOTHROW(decode_image(bytes, "ok.jpg"));
+  size_t dht = 0;
+  for (size_t p = 0; p + 1 < bytes.size() && dht == 0; ++p)
+    if (bytes[p] == 0xff && bytes[p + 1] == 0xc4) dht = p;
+  REQUIRE(dht > 0);
+  int w = 0, h = 0;
+  REQUIRE(read_image_size(bytes, w, h));
+  // The first table's counts (after marker, length and class/id bytes) now sum to 16 x 17 = 272.
+  for (int i = 0; i < 16; ++i) bytes[dht + 5 + i] = 17;
+  REQUIRE_THROWS_WITH(decode_image(bytes, "bad.jpg"),
+                      Catch::Contains("bad.jpg") && Catch::Contains("corrupt JPEG Huffman table"));
+  REQUIRE_FALSE(read_image_size(bytes, w, h));
+  // stb_image skips FF fill bytes before the SOI marker: still a JPEG, still checked.
+  bytes.insert(bytes.begin(), {0xff, 0xff});
+  REQUIRE_THROWS_WITH(decode_image(bytes, "filled.jpg"), Catch::Contains("corrupt JPEG Huffman table"));
+}
+
+TEST_CASE("a PNG chunk longer than the file and a header of no pixels are rejected before decoding") {
+  TempDir dir;
+  const std::string png = dir / "a.png", bmp = dir / "a.bmp";
+  write_png(png, 8, 8, 3);
+  write_bmp(bmp, 8, 8, 3);
+  std::vector<uint8_t> p = read_file(png), b = read_file(bmp);
+  // The first chunk after IHDR (8 + 25 bytes in) claims 1 GiB: stb_image would grow its buffer
+  // to that length (fuzz/regressions/fuzz_image/png_chunk_claims_1gib.png).
+  REQUIRE(std::string(p.begin() + 37, p.begin() + 41) == "IDAT");
+  p[33] = 0x40, p[34] = p[35] = p[36] = 0;
+  REQUIRE_THROWS_WITH(decode_image(p, "long.png"), Catch::Contains("long.png: truncated file"));
+  // A BMP of height 0 (bytes 22-25 of BITMAPINFOHEADER): stb_image "decodes" it to nothing.
+  b[22] = b[23] = b[24] = b[25] = 0;
+  REQUIRE_THROWS_WITH(decode_image(b, "flat.bmp"), Catch::Contains("flat.bmp: the header gives no pixels (8x0)"));
 }
 
 TEST_CASE("ImageFolder: sorted classes and files, labels, formats, nesting, cache") {

@@ -139,6 +139,11 @@ TEST_CASE("safetensors load errors name the file and the problem") {
     write_raw(path, "{not jso", "");
     REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("invalid JSON header"));
   }
+  SECTION("a number out of range in the JSON (a fuzz finding: it escaped as a non-parse exception)") {
+    write_raw(path, R"({"__metadata__":{"a":"b"},"x":680908399640575E999999})", "");
+    REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("invalid JSON header") &&
+                                                    Contains("number overflow"));
+  }
   SECTION("header not an object") {
     write_raw(path, "[1, 2]  ", "");
     REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("not an object"));
@@ -190,4 +195,62 @@ TEST_CASE("a failed save throws naming the path and leaves no file behind") {
                       Catch::Contains(target) && Catch::Contains("rename failed"));
   REQUIRE(dir.entries() == 1);
   REQUIRE(fs::is_directory(target));
+}
+
+TEST_CASE("safetensors enforces the format's rules, naming the one broken") {
+  TempDir dir;
+  const std::string path = dir / "bad.safetensors";
+  using Catch::Contains;
+  const auto entry = [](const std::string& name, const std::string& shape, int begin, int end) {
+    return "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[" +
+           std::to_string(begin) + "," + std::to_string(end) + "]}";
+  };
+
+  SECTION("header length over the format's 100 MB limit") {
+    write_raw(path, "{}      ", "", /*header_len=*/100'000'001);
+    REQUIRE_THROWS_WITH(load_safetensors(path),
+                        Contains(path) && Contains("header length 100000001 exceeds the format's limit of 100000000"));
+  }
+  SECTION("the header must start with '{'") {
+    write_raw(path, "  {}    ", "");
+    REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("starting at '{'"));
+  }
+  SECTION("a gap between tensors") {
+    write_raw(path, "{" + entry("a", "[1]", 0, 4) + "," + entry("b", "[1]", 8, 12) + "}", std::string(12, 'x'));
+    REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("tensor 'b' begins at data offset 8") &&
+                                                    Contains("from 4, belong to no tensor") && Contains("contiguous"));
+  }
+  SECTION("overlapping tensors") {
+    write_raw(path, "{" + entry("a", "[2]", 0, 8) + "," + entry("b", "[1]", 4, 8) + "}", std::string(8, 'x'));
+    REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("tensor 'b' begins at data offset 4") &&
+                                                    Contains("overlaps the previous tensor, which ends at 8"));
+  }
+  SECTION("the first tensor not at offset 0") {
+    write_raw(path, "{" + entry("a", "[1]", 4, 8) + "}", std::string(8, 'x'));
+    REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("tensor 'a' begins at data offset 4") &&
+                                                    Contains("from 0, belong to no tensor"));
+  }
+  SECTION("bytes after the last tensor: the file length must be exact") {
+    write_raw(path, "{" + entry("a", "[1]", 0, 4) + "}", std::string(6, 'x'));
+    REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("end at data offset 4") &&
+                                                    Contains("holds 6 bytes (the file length must be exact)"));
+  }
+  SECTION("a shape whose byte size or element count overflows 64 bits") {
+    for (const std::string shape : {"[4294967296,4294967296]", "[4611686018427387904,2]",
+                                    "[0,9223372036854775808]", "[0,18446744073709551615]"}) {
+      write_raw(path, "{" + entry("a", shape, 0, 4) + "}", std::string(4, 'x'));
+      REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("tensor 'a'") &&
+                                                      Contains("overflows 64 bits"));
+    }
+  }
+  SECTION("entries listed in any order: the ranges are sorted by offset first") {
+    const float a = 1.5f, b = -2.0f;
+    std::string data(8, '\0');
+    std::memcpy(data.data(), &b, 4);
+    std::memcpy(data.data() + 4, &a, 4);
+    write_raw(path, "{" + entry("a", "[1]", 4, 8) + "," + entry("b", "[]", 0, 4) + "}", data);
+    const SafetensorsContents c = load_safetensors(path);
+    REQUIRE(c.tensors.at("a").to_vector() == std::vector<double>{1.5});
+    REQUIRE(c.tensors.at("b").to_vector() == std::vector<double>{-2.0});
+  }
 }

@@ -3,7 +3,7 @@
 //   bt_eval --weights backbone.safetensors --data DIR|synthetic|cifar10-bin:DIR
 //           [--val-split 0.1 | --val-data DIR|synthetic|cifar10-bin:DIR] [--knn-k 200]
 //           [--knn-t 0.1] [--probe-epochs 100] [--dump-features PREFIX] [--json FILE]
-//           [--threads 2] [--batch 256]
+//           [--threads 2] [--batch 256] [--skip-bad]
 //
 // The weights file is export_backbone's (methods/checkpoint.h): torchvision names plus the
 // metadata arch / width / stem, from which the ResNet is rebuilt; loading is strict. Features
@@ -23,6 +23,7 @@
 #include "kernels/cpu/blas_core.h"
 #include "tools/lib/dataset_spec.h"
 #include "tools/lib/features.h"
+#include "tools/lib/finite_flags.h"
 #include "tools/lib/knn.h"
 #include "tools/lib/linear_probe.h"
 #include "tools/lib/npy.h"
@@ -42,6 +43,7 @@ struct Args {
   int64_t batch = 256;
   int image_size = 0;  // 0: from the stem
   uint64_t seed = 0;
+  bool skip_bad = false;  // skip undecodable images (counted) instead of failing
   std::string device = "cpu";  // where the backbone extracts features
 };
 
@@ -108,7 +110,8 @@ Splits open_splits(const Args& a, int image_size) {
            "--val-split: must be in (0, 1) without --val-data, got ", a.val_split);
   const tools::OpenedData d = tools::open_data({.data = a.data, .val_data = a.val_data, .val_split = a.val_split,
                                                 .synthetic_size = a.synthetic_size, .image_size = image_size,
-                                                .seed = a.seed});
+                                                .skip_bad = a.skip_bad, .seed = a.seed});
+  if (d.skipped > 0) std::printf("skipped %ld undecodable images (--skip-bad)\n", long(d.skipped));
   BT_CHECK(d.train->size() > 0 && d.val->size() > 0, "--data ", a.data, ": the train/val split has ",
            d.train->size(), " and ", d.val->size(), " images (both must be non-empty)");
   return {d.train, d.val};
@@ -237,6 +240,7 @@ int main(int argc, char** argv) {
   app.add_option("--image-size", a.image_size, "eval view side in pixels (default: 32 for the CIFAR stem, 224 else)")
       ->check(CLI::Range(8, 1024));
   app.add_option("--seed", a.seed, "seed of the val split, synthetic data and probe")->capture_default_str();
+  app.add_flag("--skip-bad", a.skip_bad, "skip undecodable images (counted) instead of failing");
   app.add_option("--device", a.device, "where the backbone extracts features: cpu, cuda or simt")
       ->check(CLI::IsMember({"cpu", "cuda", "simt"}))->capture_default_str();
   try {
@@ -247,6 +251,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
+    tools::reject_non_finite_flags(app);
     return run(a);
   } catch (const Error& e) {
     std::fprintf(stderr, "bt_eval: %s\n", e.what());

@@ -1,10 +1,12 @@
 // bt_train: self-supervised training of a ResNet with Barlow Twins, BYOL, SimSiam or SimCLR.
 // With no --data it trains on the built-in synthetic dataset, so it runs anywhere.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 
 #include "engine/device.h"
 #include "kernels/cpu/blas_core.h"
+#include "tools/lib/finite_flags.h"
 #include "tools/lib/trainer.h"
 
 using namespace bt;
@@ -90,6 +92,7 @@ int main(int argc, char** argv) {
   // never initialises MPI (engine/dist/process_group.h).
   std::shared_ptr<dist::ProcessGroup> group;
   try {
+    tools::reject_non_finite_flags(app);
     group = dist::init_from_environment(parse_device(c.device), c.dist_timeout);
     c.model.backbone.stem = stem == "cifar" ? models::Stem::cifar : models::Stem::imagenet;
     if (lambda == "auto") {
@@ -101,8 +104,8 @@ int main(int argc, char** argv) {
       } catch (const std::exception&) {
         used = 0;
       }
-      if (used != lambda.size() || c.model.bt_lambda < 0)
-        throw Error("--lambda: expected a non-negative number or 'auto', got '" + lambda + "'");
+      if (used != lambda.size() || !std::isfinite(c.model.bt_lambda) || c.model.bt_lambda < 0)
+        throw Error("--lambda: expected a finite non-negative number or 'auto', got '" + lambda + "'");
     }
     c.apply_method_defaults();
     if (group->rank() == 0) std::fprintf(stderr, "%s\n", tools::describe(c).c_str());

@@ -30,6 +30,7 @@ struct Options {
   int64_t synthetic_size = 20000;
   std::vector<int> threads = {1, 2};
   bool json = false;
+  bool skip_bad = false;
 };
 
 struct Result {
@@ -84,16 +85,19 @@ std::vector<Result> run(const Options& o) {
   for (int t : o.threads) {
     ImageFolderOptions fo;
     fo.threads = t;
+    fo.skip_bad = o.skip_bad;
     const double t0 = now(), c0 = cpu_now();
     folder = std::make_shared<ImageFolder>(o.data, fo);
     out.push_back({o.data, "scan+decode to cache", t, folder->size(), now() - t0, cpu_now() - c0});
   }
-  std::fprintf(stderr, "%s: %lld images, %d classes, %lld cached (%.1f MB)\n", o.data.c_str(),
-               (long long)folder->size(), folder->num_classes(), (long long)folder->cached_count(),
-               folder->cached_bytes() / 1e6);
+  std::fprintf(stderr, "%s: %lld images, %d classes, %lld cached (%.1f MB), %lld undecodable skipped\n",
+               o.data.c_str(), (long long)folder->size(), folder->num_classes(),
+               (long long)folder->cached_count(), folder->cached_bytes() / 1e6,
+               (long long)folder->skipped_count());
   for (int t : o.threads) out.push_back(time_loader(o.data, "cached+augment", folder, views, t, o));
   ImageFolderOptions lazy;
   lazy.cache_bytes = 0;
+  lazy.skip_bad = o.skip_bad;
   auto uncached = std::make_shared<ImageFolder>(o.data, lazy);
   for (int t : o.threads)
     out.push_back(time_loader(o.data, "decode+augment", uncached, views, t, o));
@@ -115,6 +119,7 @@ int main(int argc, char** argv) {
   app.add_option("--synthetic-size", o.synthetic_size, "images in the synthetic set")->capture_default_str();
   app.add_option("--threads", o.threads, "loader thread counts to time")->capture_default_str();
   app.add_flag("--json", o.json, "print JSON instead of a table");
+  app.add_flag("--skip-bad", o.skip_bad, "skip undecodable images (counted) instead of failing");
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -17,6 +17,7 @@
 #include "engine/optim/param_groups.h"
 #include "kernels/cpu/blas_core.h"
 #include "methods/method.h"
+#include "tools/lib/finite_flags.h"
 
 using namespace bt;
 
@@ -45,6 +46,12 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", repeats, "timed steps after one warm-up step")->check(CLI::PositiveNumber);
   app.add_option("--json", json_path, "also write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
+  try {
+    tools::reject_non_finite_flags(app);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "step_bench: %s\n", e.what());
+    return 1;
+  }
 
   nlohmann::json results = nlohmann::json::array();
   std::printf("%-8s %6s %6s %10s %10s %12s\n", "method", "batch", "width", "ms/step", "img/s", "peak RSS MiB");

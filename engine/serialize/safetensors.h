@@ -34,9 +34,12 @@ struct SafetensorsContents {
 void save_safetensors(const std::string& path, const TensorMap& tensors,
                       const StringMap& metadata = {});
 
-// Reads a whole file. Errors name the file and the problem: cannot open, shorter than 8
-// bytes, header length beyond the file, invalid JSON, a malformed entry, an unsupported dtype,
-// data offsets out of range (a truncated file) or not matching shape × dtype size.
+// Reads a whole file, enforcing the format's rules. Errors name the file and the rule broken:
+// cannot open, shorter than 8 bytes, header length over 100 MB (the format's limit) or beyond
+// the file, invalid JSON or not an object, a malformed entry, an unsupported dtype, a shape whose
+// element count or byte size overflows 64 bits, data offsets out of range (a truncated file)
+// or not matching shape × dtype size, ranges that are not contiguous from offset 0 (a gap or
+// an overlap), or bytes after the last tensor (the file length must be exact).
 SafetensorsContents load_safetensors(const std::string& path);
 
 }  // namespace bt
