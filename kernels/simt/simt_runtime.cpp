@@ -225,6 +225,22 @@ ScopedSchedule::~ScopedSchedule() {
     detail::g_override.reset();
 }
 
+namespace {
+std::atomic<int> g_gpu_grids{0};  // live ScopedGpuGrids
+}  // namespace
+
+ScopedGpuGrids::ScopedGpuGrids() { ++g_gpu_grids; }
+ScopedGpuGrids::~ScopedGpuGrids() { --g_gpu_grids; }
+
+bool small_grids() {
+  if (g_gpu_grids.load() > 0) return false;
+  static const bool env_gpu = [] {
+    const char* s = std::getenv("SIMT_GRIDS");
+    return s && std::string_view(s) == "gpu";
+  }();
+  return !env_gpu;
+}
+
 void set_num_threads(int n) { detail::g_threads = std::max(n, 0); }
 
 int num_threads() {
