@@ -56,7 +56,7 @@ void run_pass(ConvAlgo algo, const Conv2dShape& s, ConvPass pass, CaseData& d) {
 #if defined(BT_HAVE_CUDA_KERNELS)
 // The cuDNN version, on device copies of the buffers.
 void run_cudnn(const Conv2dShape& s, ConvPass pass, CaseData& d) {
-  run_on_device(d, [&](const KernelPointers& p) {
+  run_on_device(d, CaseDevice::cuda, [&](const KernelPointers& p) {
     const float *a = p.in<float>(0), *b = p.in<float>(1);
     float* out = p.out<float>(0);
     switch (pass) {

@@ -94,5 +94,6 @@ launch(K, dim3, dim3, std::size_t, void*, A&&...) -> launch<K, A...>;
 
 #include "simt_device.h"
 #include "simt_launch.h"
+#include "simt_memory.h"
 
 #endif

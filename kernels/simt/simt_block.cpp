@@ -1,5 +1,5 @@
 // The per-block scheduler of the SIMT emulator: CUDA threads as Boost.Context fibers, block
-// barriers, warp collectives, deadlock and divergence reports (DESIGN §4).
+// barriers, warp collectives, deadlock and divergence reports (docs/simt.md).
 //
 // Each OS thread that runs blocks owns a Worker: up to 1024 persistent fibers (one per thread
 // slot, 64 KiB stacks with a guard page) that are reused from block to block. A fiber runs its
@@ -269,7 +269,8 @@ std::string tid_str(const Thread& t) { return dim_str(t.idx.x, t.idx.y, t.idx.z)
                        const std::source_location* in) {
   std::string s = std::string("simt: ") + kind;
   if (in) s += std::string(" in kernel `") + in->function_name() + "`";
-  s += ": " + detail + " [block " + dim_str(blockIdx.x, blockIdx.y, blockIdx.z) + ", launched at " +
+  s += ": " + detail + " [block " + dim_str(blockIdx.x, blockIdx.y, blockIdx.z) + ", kernel `" +
+       kernel_name(w.d->kernel) + "` launched at " +
        site_str(w.d->where) + " in `" + w.d->where.function_name() + "`]";
   throw Error(s);
 }

@@ -66,6 +66,12 @@ struct LaunchDesc {
   dim3 grid, block;
   std::size_t smem;
   std::source_location where;  // the simt::launch call site
+  const void* kernel;          // the kernel function, for its name in error messages
+  // The pointer arguments (checked against the device arena, simt_memory.h) and their
+  // positions in the kernel's parameter list.
+  const void* const* pointers;
+  const int* pointer_index;
+  int npointers;
 };
 // Runs every block of the grid; returns when all are done. Throws simt::Error.
 void run(const LaunchDesc& d);
@@ -87,15 +93,35 @@ void launch_impl(void (*kernel)(P...), dim3 grid, dim3 block, std::size_t smem,
     std::tuple<std::decay_t<P>...> args;
   };
   const Ctx ctx{kernel, std::tuple<std::decay_t<P>...>(std::forward<A>(args)...)};
-  detail::LaunchDesc d{[](const void* c) {
-                 auto* x = static_cast<const Ctx*>(c);
-                 std::apply(x->kernel, x->args);
-               },
-               &ctx,
-               grid,
-               block,
-               smem,
-               where};
+  const void* pointers[sizeof...(P) + 1] = {};
+  int pointer_index[sizeof...(P) + 1] = {};
+  int npointers = 0;
+  std::apply(
+      [&](const auto&... arg) {
+        int i = 0;
+        auto collect = [&](const auto& a) {
+          if constexpr (std::is_pointer_v<std::decay_t<decltype(a)>>) {
+            pointers[npointers] = static_cast<const void*>(a);
+            pointer_index[npointers++] = i;
+          }
+          ++i;
+        };
+        (collect(arg), ...);
+      },
+      ctx.args);
+  const detail::LaunchDesc d{[](const void* c) {
+                               auto* x = static_cast<const Ctx*>(c);
+                               std::apply(x->kernel, x->args);
+                             },
+                             &ctx,
+                             grid,
+                             block,
+                             smem,
+                             where,
+                             reinterpret_cast<const void*>(kernel),
+                             pointers,
+                             pointer_index,
+                             npointers};
   detail::run(d);
 }
 
