@@ -62,13 +62,13 @@ void* alloc(Device d, size_t bytes) {
 #endif
 }
 
-void free(Device d, void* ptr) noexcept {
+void free(Device d, void* ptr) {
   if (d == Device::simt) {
-    simt::device_free(ptr);  // an overwritten guard zone terminates: memory is corrupt
+    checked([&] { simt::device_free(ptr); });  // throws on an overwritten guard zone
     return;
   }
 #if defined(BT_HAVE_CUDA_KERNELS)
-  cuda::device_free(ptr);
+  checked([&] { cuda::device_free(ptr); });
 #endif
 }
 

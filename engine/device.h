@@ -24,7 +24,7 @@ void require_device(Device d);
 namespace device_calls {
 
 void* alloc(Device d, size_t bytes);
-void free(Device d, void* ptr) noexcept;
+void free(Device d, void* ptr);
 // dst (on dst_device) = src (on src_device), `bytes` bytes, synchronous; any pair of devices.
 void memcpy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 

@@ -12,6 +12,7 @@
 #include "kernels/cases/cuda_buffers.h"
 #include "kernels/cases/families.h"
 #include "kernels/simt/simt.h"
+#include "tests/support/require_gpu.h"
 
 using namespace bt::cases;
 
@@ -63,6 +64,7 @@ TEST_CASE("kernel families: a cuda version without a CUDA device throws", "[case
     SUCCEED("a CUDA device is present");
     return;
   }
+  if (bt::testing::gpu_required()) FAIL("no CUDA device, but BT_REQUIRE_GPU=1 requires one");
   const std::vector<KernelCase> cases = collect_cases({Suite::test, true}, {"elementwise"});
   REQUIRE(!cases.empty());
   CHECK_THROWS_AS(run_version(cases.front(), "cuda"), simt::Error);

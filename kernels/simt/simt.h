@@ -56,6 +56,9 @@ bool small_grids();
 #if defined(__CUDACC__)
 
 #include <cuda_runtime.h>
+#include <cxxabi.h>
+
+#include <cstdlib>
 
 #define SIMT_SHARED(T, name, dims) __shared__ T name dims
 #define SIMT_DYNAMIC_SHARED(T, name)                                        \
@@ -65,11 +68,33 @@ bool small_grids();
 namespace simt {
 inline namespace SIMT_BUILD_NS {
 
-inline void check_cuda(cudaError_t e, const std::source_location& where) {
+// The demangled name of a kernel (cudaFuncGetName), for error messages.
+inline std::string kernel_name(const void* kernel) {
+  const char* mangled = nullptr;
+  if (!kernel || cudaFuncGetName(&mangled, kernel) != cudaSuccess || !mangled) return "?";
+  int status = 0;
+  char* readable = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string name = status == 0 && readable ? readable : mangled;
+  std::free(readable);
+  return name;
+}
+
+// BT_CUDA_SYNC=1: synchronise after every launch, so an asynchronous fault is reported at the
+// launch of the kernel that caused it (a debug mode: it serialises the device).
+inline bool sync_each_launch() {
+  static const bool on = [] {
+    const char* s = std::getenv("BT_CUDA_SYNC");
+    return s && *s && std::string(s) != "0";
+  }();
+  return on;
+}
+
+inline void check_cuda(cudaError_t e, const std::source_location& where, const void* kernel = nullptr) {
   if (e == cudaSuccess) return;
   std::string msg = (e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice)
                         ? std::string("no CUDA device (") + cudaGetErrorString(e) + ")"
                         : std::string("CUDA error: ") + cudaGetErrorString(e);
+  if (kernel) msg += " in kernel `" + kernel_name(kernel) + "`";
   throw Error("simt: " + msg + " at launch from " + where.file_name() + ":" +
               std::to_string(where.line()) + " in `" + where.function_name() + "`");
 }
@@ -81,7 +106,9 @@ struct launch {
   launch(K kernel, dim3 grid, dim3 block, std::size_t smem, void* stream, A&&... args,
          std::source_location where = std::source_location::current()) {
     kernel<<<grid, block, smem, static_cast<cudaStream_t>(stream)>>>(std::forward<A>(args)...);
-    check_cuda(cudaGetLastError(), where);
+    const void* fn = reinterpret_cast<const void*>(kernel);
+    check_cuda(cudaGetLastError(), where, fn);
+    if (sync_each_launch()) check_cuda(cudaDeviceSynchronize(), where, fn);
   }
 };
 template <class K, class... A>

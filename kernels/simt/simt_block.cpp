@@ -455,6 +455,7 @@ void run_block(const LaunchDesc& d, const Schedule& schedule, uint64_t linear) {
   blockDim = d.block;
   gridDim = d.grid;
   block_epoch = g_epoch.fetch_add(1, std::memory_order_relaxed);
+  block_static_shared = 0;
   if (w.smem_bytes != d.smem || !w.smem) {  // exactly d.smem bytes, so ASan sees overruns
     ::operator delete(w.smem, std::align_val_t(128));
     w.smem = ::operator new(std::max<std::size_t>(d.smem, 1), std::align_val_t(128));
@@ -557,6 +558,14 @@ uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int param
   groups.erase(groups.begin() + (g - groups.data()));
   push_lanes(w, warp, need & ~(1u << lane));
   return t.out;
+}
+
+void static_shared_overflow(std::size_t bytes) {
+  Worker& w = running("SIMT_SHARED");
+  fail(w, "static shared memory over 48 KiB",
+       std::to_string(bytes) + " bytes declared with SIMT_SHARED (a GPU allows " + std::to_string(kMaxStaticShared) +
+           " statically; use SIMT_DYNAMIC_SHARED and an opt-in for more)",
+       nullptr);
 }
 
 void* dynamic_shared() {

@@ -90,12 +90,19 @@ uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int param
 void* dynamic_shared();
 
 // Static shared memory is `static thread_local` storage; it is poisoned when the first thread
-// of a block reaches its declaration. Epochs are process-unique per block run (never 0).
+// of a block reaches its declaration, and counted against the 48 KiB a block may declare
+// statically on any GPU. Epochs are process-unique per block run (never 0).
+inline constexpr std::size_t kMaxStaticShared = 48 * 1024;
 inline thread_local uint64_t block_epoch = 0;
+inline thread_local std::size_t block_static_shared = 0;  // bytes declared by the running block
+// Throws simt::Error naming the kernel (simt_block.cpp).
+[[noreturn]] void static_shared_overflow(std::size_t bytes);
 inline void shared_first_touch(void* p, std::size_t bytes, uint64_t& epoch) {
   if (epoch != block_epoch) {
-    std::memset(p, 0xFF, bytes);
     epoch = block_epoch;
+    block_static_shared += bytes;
+    if (block_static_shared > kMaxStaticShared) static_shared_overflow(block_static_shared);
+    std::memset(p, 0xFF, bytes);
   }
 }
 

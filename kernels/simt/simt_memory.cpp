@@ -96,10 +96,8 @@ class Arena {
     const char* prot = std::getenv("SIMT_PROTECT");
     protect = !(prot && std::string(prot) == "0");
     if (!protect) mprotect(base, reserved, PROT_READ | PROT_WRITE);
-    install_fault_handler();
+    detail::install_fault_handler();
   }
-
-  static void install_fault_handler();
 };
 
 struct sigaction g_previous_segv;
@@ -124,13 +122,19 @@ void on_fault(int sig, siginfo_t* info, void* ctx) {
   }
 }
 
-void Arena::install_fault_handler() {
+}  // namespace
+
+void detail::install_fault_handler() {
   struct sigaction sa {};
   sa.sa_sigaction = on_fault;
   sa.sa_flags = SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGSEGV, &sa, &g_previous_segv);
+  struct sigaction old {};
+  sigaction(SIGSEGV, &sa, &old);
+  if (!((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == on_fault)) g_previous_segv = old;  // never itself
 }
+
+namespace {
 
 // First byte of [from, to) that is not kGuardByte, or nullptr.
 const unsigned char* first_bad_guard(const unsigned char* from, const unsigned char* to) {

@@ -50,6 +50,9 @@ class ArenaAccess {
   ArenaAccess(const ArenaAccess&) = delete;
   ArenaAccess& operator=(const ArenaAccess&) = delete;
 };
+// Installs the SIGSEGV handler that reports host accesses to the arena again, ahead of any
+// installed since the arena was created (e.g. a test framework's); it chains to that one.
+void install_fault_handler();
 // "" when a kernel may take p as a pointer argument (null or inside a live allocation), else
 // what is wrong with it.
 std::string kernel_pointer_problem(const void* p);
