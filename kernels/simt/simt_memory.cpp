@@ -261,6 +261,7 @@ void memcpy(void* dst, const void* src, std::size_t bytes, CopyKind kind) {
   Arena& a = Arena::get();
   auto check = [&](const void* p, const char* side) {
     std::lock_guard lock(a.mu);
+    if (!a.contains(p) && g_allow_host_pointers.load() > 0) return;  // a kernel unit test's host buffer
     if (a.find_locked(p, bytes) == a.live.end())
       throw Error(std::string("simt: memcpy of ") + std::to_string(bytes) + " bytes: the " + side + " (" + hex(p) +
                   ") is not inside one live device allocation" +

@@ -62,8 +62,8 @@ std::string guard_problem();
 }  // namespace detail
 
 namespace testing {
-// While one lives, kernel launches also accept host pointers: for the kernel unit tests that run
-// a launcher over std::vector buffers. Everything else (the engine, the kernel-case registry)
+// While one lives, kernel launches and the device side of copies also accept host pointers: for
+// the kernel unit tests that run a launcher over std::vector buffers. Everything else (the engine, the kernel-case registry)
 // passes device memory.
 class AllowHostPointers {
  public:
