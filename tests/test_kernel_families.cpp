@@ -21,8 +21,8 @@ namespace {
 // Every kernel family of kernels/cpu and kernels/cuda; those with CUDA kernels have simt versions.
 const std::vector<std::string> kFamilies{"matmul", "conv2d",    "ssl",       "elementwise", "reduce",
                                          "batch_norm", "pool",  "normalize", "optim",       "softmax"};
-const std::vector<std::string> kCudaFamilies{"matmul", "ssl",  "elementwise", "reduce",
-                                             "batch_norm", "pool", "normalize", "optim"};
+const std::vector<std::string> kCudaFamilies{"matmul", "conv2d", "ssl",   "elementwise", "reduce",
+                                             "batch_norm", "pool", "normalize", "optim", "softmax"};
 
 const char* const kSchedules[] = {"forward", "random:1"};
 
