@@ -5,12 +5,18 @@
 
 #include "engine/device.h"
 #include "engine/error.h"
+#include "kernels/simt/simt_memory.h"
 
 namespace bt {
 
 namespace {
 void* host_alloc(size_t bytes) { return std::aligned_alloc(64, bytes); }
 void host_free(void* p) { std::free(p); }
+void* simt_alloc(size_t bytes) { return device_calls::alloc(Device::simt, bytes); }
+void simt_free(void* p) { device_calls::free(Device::simt, p); }
+void simt_prepare(void* p, size_t bytes) { simt::device_reuse(p, bytes); }
+void* cuda_alloc(size_t bytes) { return device_calls::alloc(Device::cuda, bytes); }
+void cuda_free(void* p) { device_calls::free(Device::cuda, p); }
 }  // namespace
 
 size_t CachingAllocator::round_size(size_t bytes) {
@@ -30,19 +36,31 @@ void* CachingAllocator::allocate(size_t bytes) {
     stats_.cached_bytes -= size;
     ++stats_.cache_hits;
   } else {
-    p = raw_.alloc(size);
-    if (p == nullptr) {  // out of memory: give the cache back and try once more
-      for (auto& [s, q] : free_) raw_.free(q);
-      free_.clear();
-      stats_.cached_bytes = 0;
-      p = raw_.alloc(size);
-      if (p == nullptr) throw std::bad_alloc();
-    }
+    p = system_alloc_locked(size);
     ++stats_.system_allocs;
   }
+  if (raw_.prepare) raw_.prepare(p, bytes);
   stats_.live_bytes += size;
   ++stats_.live_blocks;
   if (stats_.live_bytes > stats_.peak_live_bytes) stats_.peak_live_bytes = stats_.live_bytes;
+  return p;
+}
+
+// raw_.alloc, and when it fails (nullptr, or an exception such as cudaMalloc's "out of memory")
+// with blocks in the cache: every cached block given back, then one more try.
+void* CachingAllocator::system_alloc_locked(size_t size) {
+  void* p = nullptr;
+  try {
+    p = raw_.alloc(size);
+  } catch (...) {
+    if (free_.empty()) throw;
+  }
+  if (p != nullptr) return p;
+  for (auto& [s, q] : free_) raw_.free(q);
+  free_.clear();
+  stats_.cached_bytes = 0;
+  p = raw_.alloc(size);
+  if (p == nullptr) throw std::bad_alloc();
   return p;
 }
 
@@ -75,8 +93,8 @@ void CachingAllocator::empty_cache() {
 
 CachingAllocator& allocator(Device d) {
   static CachingAllocator cpu({host_alloc, host_free});
-  static CachingAllocator simt({host_alloc, host_free});
-  static CachingAllocator cuda({cuda_device::alloc, cuda_device::free});
+  static CachingAllocator simt({simt_alloc, simt_free, simt_prepare});
+  static CachingAllocator cuda({cuda_alloc, cuda_free});
   switch (d) {
     case Device::cpu: return cpu;
     case Device::simt: return simt;

@@ -19,10 +19,14 @@ struct AllocatorStats {
   size_t cache_hits = 0;
 };
 
-// The raw allocator of a device (host memory, cudaMalloc, ...).
+// The raw allocator of a device (host memory, the simt arena, cudaMalloc). alloc may return
+// nullptr or throw when out of memory; either way the cache is released and it is tried once more.
 struct RawAllocator {
   void* (*alloc)(size_t bytes) = nullptr;
   void (*free)(void* ptr) = nullptr;
+  // Optional: called with the exact byte count each time a block is handed out (the simt arena
+  // poisons it and moves its guard zone to the end of those bytes).
+  void (*prepare)(void* ptr, size_t bytes) = nullptr;
 };
 
 class CachingAllocator {
@@ -41,14 +45,16 @@ class CachingAllocator {
   static size_t round_size(size_t bytes);
 
  private:
+  void* system_alloc_locked(size_t size);
+
   RawAllocator raw_;
   mutable std::mutex mu_;
   std::multimap<size_t, void*> free_;
   AllocatorStats stats_;
 };
 
-// The allocator of a device. cpu and simt use 64-byte-aligned host memory, cuda cudaMalloc
-// (engine/device.h: "no CUDA device" without a GPU or a CUDA backend).
+// The allocator of a device: cpu 64-byte-aligned host memory, simt the emulator's device arena,
+// cuda cudaMalloc (engine/device.h: "no CUDA device" without a GPU or a CUDA backend).
 CachingAllocator& allocator(Device d);
 
 }  // namespace bt

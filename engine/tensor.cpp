@@ -43,12 +43,7 @@ Storage::Storage(size_t bytes, Device device)
 Storage::~Storage() { allocator(device_).deallocate(ptr_, bytes_); }
 
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
-  if (bytes == 0) return;
-  if (dst_device != Device::cuda && src_device != Device::cuda) {
-    std::memcpy(dst, src, bytes);
-    return;
-  }
-  cuda_device::memcpy(dst, dst_device == Device::cuda, src, src_device == Device::cuda, bytes);
+  device_calls::memcpy(dst, dst_device, src, src_device, bytes);
 }
 
 // ---------------------------------------------------------------- creation
@@ -177,8 +172,6 @@ void host_copy_into(const Tensor& src, void* dst, DType dst_dtype, const int64_t
     cpu::strided_copy(nd, shape, src.data<double>(), ss, static_cast<double*>(dst), ds);
 }
 
-bool on_host(Device d) { return d != Device::cuda; }
-
 // A contiguous copy of src with the given dtype and device, outside autograd.
 Tensor copy_as(const Tensor& src, DType dtype, Device device) {
   Tensor out = Tensor::empty(src.shape(), dtype, device);
@@ -188,43 +181,51 @@ Tensor copy_as(const Tensor& src, DType dtype, Device device) {
 
 }  // namespace
 
+// simt and cuda memory is reached only through copy_bytes (engine/device.h): host loops run on
+// cpu tensors, strided copies on a device run its strided_copy kernel (float32).
 void Tensor::copy_(const Tensor& src) const {
   BT_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()),
            " does not match destination shape ", shape_str(shape()));
   if (numel() == 0) return;
-  const bool f32 = dtype() == DType::f32 && src.dtype() == DType::f32;
-  if (device() == src.device() && device() != Device::cpu && f32) {  // within simt or cuda: a kernel
-    ops_detail::device_strided_copy(device(), int(dim()), shape().data(), src.data<float>(), src.strides().data(),
-                                    data<float>(), strides().data());
-    return;
-  }
-  if (on_host(device()) && on_host(src.device())) {  // cpu and simt memory, any dtypes
+  const Device dst_dev = device(), src_dev = src.device();
+  if (dst_dev == Device::cpu && src_dev == Device::cpu) {  // any dtypes and strides
     host_copy_into(src, raw_data(), dtype(), strides().data());
     return;
   }
-  BT_CHECK(device() != src.device(), "copy_: cuda-to-cuda copies are float32 only (got ", dtype_name(src.dtype()),
-           " to ", dtype_name(dtype()), ")");
-  // Across the cuda boundary: one memcpy between contiguous buffers; strides and dtype
-  // conversions are handled on the side that can (the host for dtypes, a kernel for strides).
-  const size_t bytes = size_t(numel()) * dtype_size(dtype());
-  if (device() == Device::cuda) {  // host → cuda
-    BT_CHECK(is_contiguous(), "copy_ into a non-contiguous cuda tensor is not supported");
-    const Tensor staged = src.is_contiguous() && src.dtype() == dtype() ? src : copy_as(src, dtype(), Device::cpu);
-    copy_bytes(raw_data(), device(), staged.raw_data(), staged.device(), bytes);
+  if (is_contiguous() && src.is_contiguous() && dtype() == src.dtype()) {  // one memcpy, any devices
+    copy_bytes(raw_data(), dst_dev, src.raw_data(), src_dev, size_t(numel()) * dtype_size(dtype()));
     return;
   }
-  const Tensor packed = src.is_contiguous() ? src : copy_as(src, src.dtype(), Device::cuda);  // cuda → host
-  if (is_contiguous() && dtype() == src.dtype()) {
-    copy_bytes(raw_data(), device(), packed.raw_data(), Device::cuda, bytes);
+  const bool f32 = dtype() == DType::f32 && src.dtype() == DType::f32;
+  if (dst_dev == src_dev && f32) {  // strides within simt or cuda: a kernel
+    ops_detail::device_strided_copy(dst_dev, int(dim()), shape().data(), src.data<float>(), src.strides().data(),
+                                    data<float>(), strides().data());
     return;
   }
-  const Tensor host = Tensor::empty(shape(), src.dtype(), Device::cpu);
-  copy_bytes(host.raw_data(), Device::cpu, packed.raw_data(), Device::cuda, size_t(numel()) * dtype_size(src.dtype()));
-  host_copy_into(host, raw_data(), dtype(), strides().data());
+  // Otherwise convert the dtype on the host and move strides with a device kernel (float32 only).
+  if (src_dev != Device::cpu && !src.is_contiguous()) {
+    BT_CHECK(src.dtype() == DType::f32, "copy_: a non-contiguous ", dtype_name(src.dtype()), " tensor on device ",
+             device_name(src_dev), " (strided device copies are float32)");
+    copy_(copy_as(src, src.dtype(), src_dev));  // packed on its device first
+    return;
+  }
+  if (dst_dev != Device::cpu && !is_contiguous()) {
+    BT_CHECK(dtype() == DType::f32, "copy_ into a non-contiguous ", dtype_name(dtype()), " tensor on device ",
+             device_name(dst_dev), " (strided device copies are float32)");
+    copy_(copy_as(src, dtype(), dst_dev));  // contiguous on this device, then a kernel
+    return;
+  }
+  // Both sides contiguous where they are on a device: through a host tensor of the other dtype.
+  const Tensor host = copy_as(src, src_dev == Device::cpu ? dtype() : src.dtype(), Device::cpu);
+  if (dst_dev == Device::cpu) {
+    host_copy_into(host, raw_data(), dtype(), strides().data());
+    return;
+  }
+  copy_(host);
 }
 
 void Tensor::fill_(double value) const {
-  if (!on_host(device()) || !is_contiguous()) {
+  if (device() != Device::cpu || !is_contiguous()) {
     copy_(Tensor::full(shape(), value, dtype(), Device::cpu));
     return;
   }
@@ -264,7 +265,7 @@ double Tensor::item() const {
 }
 
 std::vector<double> Tensor::to_vector() const {
-  Tensor host = device() == Device::cuda ? copy_as(*this, dtype(), Device::cpu) : *this;
+  Tensor host = device() == Device::cpu ? *this : copy_as(*this, dtype(), Device::cpu);
   std::vector<double> out(numel());
   host_copy_into(host, out.data(), DType::f64, contiguous_strides(shape()).data());
   return out;

@@ -115,7 +115,8 @@ struct TensorImpl {
 };
 
 Shape contiguous_strides(const Shape& shape);
-// Copies a byte range between devices (cpu and simt are host memory; cuda needs the backend).
+// Copies a byte range between devices (engine/device.h: cpu is host memory, simt the emulator's
+// device arena, cuda the GPU).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 
 template <class T>

@@ -16,6 +16,7 @@
 #include "kernels/cuda/elementwise.h"
 #include "kernels/simt/simt_error.h"
 #include "tests/support/device_buffer.h"
+#include "tests/support/require_gpu.h"
 
 using bt::testing::DeviceBuffer;
 
@@ -32,7 +33,7 @@ TEST_CASE("cuda device: a launch without a device is a simt::Error", "[cuda]") {
 
 TEST_CASE("cuda device: relu_forward on the GPU", "[cuda]") {
   if (!bt::cuda::device_available()) {
-    SUCCEED("no CUDA device: nothing to run");
+    bt::testing::no_gpu_here();
     return;
   }
   std::vector<float> x(1000);
@@ -78,7 +79,7 @@ TEST_CASE("cuda glue: without a device every entry point says 'no CUDA device'",
 
 TEST_CASE("cuda glue: cuBLAS SGEMM (all transposes, padded rows) against the CPU reference", "[cuda]") {
   if (!bt::cuda::device_available()) {
-    SUCCEED("no CUDA device: nothing to run");
+    bt::testing::no_gpu_here();
     return;
   }
   const int64_t M = 37, N = 29, K = 45, pad = 3;
@@ -96,7 +97,7 @@ TEST_CASE("cuda glue: cuBLAS SGEMM (all transposes, padded rows) against the CPU
 
 TEST_CASE("cuda glue: cuDNN convolution, three passes, against the CPU reference", "[cuda]") {
   if (!bt::cuda::device_available()) {
-    SUCCEED("no CUDA device: nothing to run");
+    bt::testing::no_gpu_here();
     return;
   }
   for (const bt::cpu::Conv2dShape& s : {bt::cpu::Conv2dShape{2, 3, 9, 7, 5, 3, 3, 1, 1, 1, 1},

@@ -12,6 +12,7 @@
 #include "kernels/cases/cuda_buffers.h"
 #include "kernels/cases/families.h"
 #include "kernels/simt/simt.h"
+#include "tests/support/require_gpu.h"
 
 using namespace bt::cases;
 
@@ -20,8 +21,8 @@ namespace {
 // Every kernel family of kernels/cpu and kernels/cuda; those with CUDA kernels have simt versions.
 const std::vector<std::string> kFamilies{"matmul", "conv2d",    "ssl",       "elementwise", "reduce",
                                          "batch_norm", "pool",  "normalize", "optim",       "softmax"};
-const std::vector<std::string> kCudaFamilies{"matmul", "ssl",  "elementwise", "reduce",
-                                             "batch_norm", "pool", "normalize", "optim"};
+const std::vector<std::string> kCudaFamilies{"matmul", "conv2d", "ssl",   "elementwise", "reduce",
+                                             "batch_norm", "pool", "normalize", "optim", "softmax"};
 
 const char* const kSchedules[] = {"forward", "random:1"};
 
@@ -63,6 +64,7 @@ TEST_CASE("kernel families: a cuda version without a CUDA device throws", "[case
     SUCCEED("a CUDA device is present");
     return;
   }
+  if (bt::testing::gpu_required()) FAIL("no CUDA device, but BT_REQUIRE_GPU=1 requires one");
   const std::vector<KernelCase> cases = collect_cases({Suite::test, true}, {"elementwise"});
   REQUIRE(!cases.empty());
   CHECK_THROWS_AS(run_version(cases.front(), "cuda"), simt::Error);

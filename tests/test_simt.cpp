@@ -11,6 +11,10 @@
 
 using Catch::Matchers::Contains;
 
+// These tests run the kernels over std::vector buffers (host memory): the engine and the
+// kernel-case registry pass emulated device memory, whose checks tests/test_simt_memory.cpp covers.
+static const simt::testing::AllowHostPointers kAllowHostPointers;
+
 namespace {
 
 const char* const kSchedules[] = {"forward", "reverse", "random:1", "random:7"};

@@ -1,7 +1,7 @@
 // conv2d, batch_norm (+ fused ReLU), max_pool2d and global average pooling: thin autograd
 // wrappers over the CPU kernels in kernels/cpu and, on simt/cuda, the CUDA kernels in
-// kernels/cuda (batch_norm, pool). conv2d on simt runs the CPU kernels on its host memory, on
-// cuda cuDNN (engine/device.h).
+// kernels/cuda (batch_norm, pool). conv2d on cuda is cuDNN, on simt our conv2d.cu
+// (engine/device.h).
 #include <memory>
 
 #include "engine/device.h"
@@ -51,23 +51,23 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
   cpu::Conv2dShape s{x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), w.size(2), w.size(3),
                      stride, stride, padding, padding};
   BT_CHECK(s.valid(), "conv2d: invalid geometry ", s.str(), " for input ", shape_str(x.shape()));
-  const bool cudnn = dev == Device::cuda;
-  const cpu::ConvAlgo algo = cudnn ? cpu::ConvAlgo::reference : conv_algo(x.dtype(), s);  // unused on cuda
+  const bool on_device = dev != Device::cpu;
+  const cpu::ConvAlgo algo = on_device ? cpu::ConvAlgo::reference : conv_algo(x.dtype(), s);  // unused there
   Tensor xc = x.contiguous().detach(), wc = w.contiguous().detach();
   Tensor y = Tensor::empty({s.N, s.K, s.P(), s.Q()}, x.dtype(), x.device());
-  if (cudnn) cuda_device::conv2d_forward(s, xc.data<float>(), wc.data<float>(), y.data<float>());
+  if (on_device) device_calls::conv2d_forward(dev, s, xc.data<float>(), wc.data<float>(), y.data<float>());
   else BT_DISPATCH(x.dtype(), T, cpu::conv2d_forward(algo, s, xc.data<T>(), wc.data<T>(), y.data<T>()));
-  return record(y, "conv2d", {x, w}, [s, cudnn, algo, xc, wc, x, w](const Tensor& g) {
+  return record(y, "conv2d", {x, w}, [s, dev, on_device, algo, xc, wc, x, w](const Tensor& g) {
     Tensor gc = g.contiguous();
     Tensor dx, dw;
     if (wants_grad(x)) {
       dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-      if (cudnn) cuda_device::conv2d_backward_data(s, gc.data<float>(), wc.data<float>(), dx.data<float>());
+      if (on_device) device_calls::conv2d_backward_data(dev, s, gc.data<float>(), wc.data<float>(), dx.data<float>());
       else BT_DISPATCH(x.dtype(), T, cpu::conv2d_backward_data(algo, s, gc.data<T>(), wc.data<T>(), dx.data<T>()));
     }
     if (wants_grad(w)) {
       dw = Tensor::empty(w.shape(), w.dtype(), w.device());
-      if (cudnn) cuda_device::conv2d_backward_weight(s, xc.data<float>(), gc.data<float>(), dw.data<float>());
+      if (on_device) device_calls::conv2d_backward_weight(dev, s, xc.data<float>(), gc.data<float>(), dw.data<float>());
       else BT_DISPATCH(x.dtype(), T, cpu::conv2d_backward_weight(algo, s, xc.data<T>(), gc.data<T>(), dw.data<T>()));
     }
     return std::vector<Tensor>{dx, dw};

@@ -28,15 +28,10 @@ const Tensor& common_input(const char* op, const std::vector<Tensor>& xs) {
 
 }  // namespace
 
-void check_args(const char* op, const std::vector<Tensor>& xs) {
-  const Device d = common_input(op, xs).device();
-  if (d != Device::cpu) no_kernel(op, d);
-}
-
-Device check_device_args(const char* op, const std::vector<Tensor>& xs) {
+Device check_device_args(const char* op, const std::vector<Tensor>& xs, bool f64_ok) {
   const Tensor& first = common_input(op, xs);
   const Device d = first.device();
-  BT_CHECK(d == Device::cpu || first.dtype() == DType::f32, op, ": ", dtype_name(first.dtype()),
+  BT_CHECK(d == Device::cpu || first.dtype() == DType::f32 || f64_ok, op, ": ", dtype_name(first.dtype()),
            " is not supported on device ", device_name(d),
            " (its CUDA kernels are float32; use float32 or the cpu device)");
   return d;

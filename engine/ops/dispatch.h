@@ -1,11 +1,12 @@
 #pragma once
 // Helpers shared by the op implementations: dtype and device dispatch, argument checks.
 //
-// Devices (DESIGN §2): cpu runs kernels/cpu (float32 and float64). simt and cuda run the CUDA
-// kernels of kernels/cuda, float32 only: simt through the SIMT emulator (bt::cuda::Simt, host
-// memory), cuda on a GPU (bt::cuda::Gpu, when the nvcc build bt_cuda_kernels is linked in:
-// BT_HAVE_CUDA_KERNELS). GEMM and convolution on simt run the CPU kernels on the host memory;
-// on cuda they are cuBLAS/cuDNN (engine/device.h; "no CUDA device" without a GPU).
+// Devices (docs/simt.md): cpu runs kernels/cpu (float32 and float64). simt and cuda run the CUDA
+// kernels of kernels/cuda, float32: simt through the SIMT emulator (bt::cuda::Simt, its device
+// arena), cuda on a GPU (bt::cuda::Gpu, when the nvcc build bt_cuda_kernels is linked in:
+// BT_HAVE_CUDA_KERNELS). GEMM and convolution: cuBLAS/cuDNN on cuda, our gemm.cu and conv2d.cu
+// on simt (engine/device.h). An op without a kernel for a device throws, naming both; there is
+// no CPU fallback.
 #include <memory>
 #include <vector>
 
@@ -47,13 +48,10 @@
 
 namespace bt::ops_detail {
 
-// All defined inputs share one device and one dtype, and that device is cpu: for ops that have
-// only CPU kernels. Otherwise throws "op X has no kernel for device simt".
-void check_args(const char* op, const std::vector<Tensor>& xs);
-
 // All defined inputs share one device and one dtype; returns the device. On simt and cuda the
-// dtype must be float32 (the CUDA kernels are float32). For ops with kernels/cuda kernels.
-Device check_device_args(const char* op, const std::vector<Tensor>& xs);
+// dtype must be float32 (the CUDA kernels are float32) unless f64_ok (the op has a float64
+// kernel too). For ops with kernels/cuda kernels.
+Device check_device_args(const char* op, const std::vector<Tensor>& xs, bool f64_ok = false);
 
 // Throws "op X has no kernel for device D".
 [[noreturn]] void no_kernel(const char* op, Device device);

@@ -1,8 +1,8 @@
 // Elementwise ops with broadcasting; gradients reduce back to each input's shape (sum_to).
 // cpu: kernels/cpu/elementwise. simt/cuda: the kernels of kernels/cuda/elementwise (same-shape
 // maps): a broadcast operand is first materialised at the output's shape (pure data movement,
-// on the host for simt), then a map runs on the device. div, exp, log, sqrt and pow have no
-// CUDA kernel yet and throw on simt/cuda.
+// a device copy kernel), then a map runs on the device. add(Tensor, double) also runs in float64
+// there (device counters such as BatchNorm's num_batches_tracked); the rest is float32.
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/elementwise.h"
@@ -62,14 +62,14 @@ Tensor device_binary(cpu::BinaryOp op, const char* name, const Tensor& a, const 
                                             nullptr));
     return out;
   }
-  if (op == cpu::BinaryOp::div) ops_detail::no_kernel(name, dev);
   Tensor ac = at_shape(a, shape), bc = at_shape(b, shape);
   Tensor out = Tensor::empty(shape, DType::f32, dev);
   const float *pa = ac.data<float>(), *pb = bc.data<float>();
   float* po = out.data<float>();
   BT_CUDA_DISPATCH(dev, B, {
     if (op == cpu::BinaryOp::add) cuda::add<B>(n, pa, pb, po, nullptr);
-    else cuda::mul<B>(n, pa, pb, po, nullptr);
+    else if (op == cpu::BinaryOp::mul) cuda::mul<B>(n, pa, pb, po, nullptr);
+    else cuda::div<B>(n, pa, pb, po, nullptr);
   });
   return out;
 }
@@ -86,14 +86,17 @@ Tensor binary_forward(cpu::BinaryOp op, const char* name, const Tensor& a, const
   return out;
 }
 
-// y = op(x) on simt/cuda: neg and mul_scalar scale, add_scalar is y = x + fill(s), relu maps.
+// y = op(x) on simt/cuda: neg and mul_scalar scale, add_scalar is y = x + fill(s) (float64:
+// its own kernel), the others map.
 Tensor device_unary(cpu::UnaryOp op, const char* name, const Tensor& x, double param) {
   const Device dev = x.device();
-  if (op != cpu::UnaryOp::neg && op != cpu::UnaryOp::mul_scalar && op != cpu::UnaryOp::add_scalar &&
-      op != cpu::UnaryOp::relu)
-    ops_detail::no_kernel(name, dev);
   Tensor xc = x.contiguous().detach();
   const int64_t n = x.numel();
+  if (x.dtype() == DType::f64) {  // check_device_args let only add_scalar through
+    Tensor out = Tensor::empty(x.shape(), DType::f64, dev);
+    BT_CUDA_DISPATCH(dev, B, cuda::add_scalar_f64<B>(n, xc.data<double>(), param, out.data<double>(), nullptr));
+    return out;
+  }
   const float* px = xc.data<float>();
   if (op == cpu::UnaryOp::add_scalar) {
     Tensor out = Tensor::full(x.shape(), param, DType::f32, dev);
@@ -102,16 +105,25 @@ Tensor device_unary(cpu::UnaryOp op, const char* name, const Tensor& x, double p
   }
   Tensor out = Tensor::empty(x.shape(), DType::f32, dev);
   float* py = out.data<float>();
-  const float alpha = op == cpu::UnaryOp::neg ? -1.0f : float(param);
+  const float p = float(param);
   BT_CUDA_DISPATCH(dev, B, {
-    if (op == cpu::UnaryOp::relu) cuda::relu_forward<B>(n, px, py, nullptr);
-    else cuda::scale<B>(n, alpha, px, py, nullptr);
+    switch (op) {
+      case cpu::UnaryOp::relu: cuda::relu_forward<B>(n, px, py, nullptr); break;
+      case cpu::UnaryOp::neg: cuda::scale<B>(n, -1.0f, px, py, nullptr); break;
+      case cpu::UnaryOp::mul_scalar: cuda::scale<B>(n, p, px, py, nullptr); break;
+      case cpu::UnaryOp::exp: cuda::exp_forward<B>(n, px, py, nullptr); break;
+      case cpu::UnaryOp::log: cuda::log_forward<B>(n, px, py, nullptr); break;
+      case cpu::UnaryOp::sqrt: cuda::sqrt_forward<B>(n, px, py, nullptr); break;
+      case cpu::UnaryOp::pow: cuda::pow_scalar<B>(n, px, p, py, nullptr); break;
+      default: ops_detail::no_kernel(name, dev);
+    }
   });
   return out;
 }
 
 Tensor unary_forward(cpu::UnaryOp op, const char* name, const Tensor& x, double param = 0) {
-  if (check_device_args(name, {x}) != Device::cpu) return device_unary(op, name, x, param);
+  const bool f64_kernel = op == cpu::UnaryOp::add_scalar;  // cuda::add_scalar_f64
+  if (check_device_args(name, {x}, f64_kernel) != Device::cpu) return device_unary(op, name, x, param);
   Tensor xc = x.contiguous().detach();
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   BT_DISPATCH(x.dtype(), T, cpu::unary<T>(op, x.numel(), xc.data<T>(), out.data<T>(), param));

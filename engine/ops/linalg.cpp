@@ -1,6 +1,6 @@
-// matmul and linear on the OpenBLAS GEMM; transposed views are passed to GEMM as
-// transposes, so aᵀ and bᵀ in the backward pass cost no copy. simt tensors live in host memory
-// and take the same CPU GEMM (DESIGN §2); cuda tensors take cuBLAS (engine/device.h).
+// matmul and linear: the OpenBLAS GEMM on cpu, cuBLAS on cuda and our gemm.cu on simt
+// (engine/device.h); transposed views are passed to GEMM as transposes, so aᵀ and bᵀ in the
+// backward pass cost no copy.
 #include "engine/device.h"
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
@@ -41,8 +41,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty({M, N}, a.dtype(), a.device());
   const GemmOperand A = as_gemm_operand(a), B = as_gemm_operand(b);
   if (K == 0) out.fill_(0);
-  else if (dev == Device::cuda)
-    cuda_device::gemm(A.trans, B.trans, M, N, K, 1.0f, A.storage.data<float>(), A.ld, B.storage.data<float>(), B.ld,
+  else if (dev != Device::cpu)
+    device_calls::gemm(dev, A.trans, B.trans, M, N, K, 1.0f, A.storage.data<float>(), A.ld, B.storage.data<float>(), B.ld,
                       0.0f, out.data<float>(), std::max<int64_t>(N, 1));
   else
     BT_DISPATCH(a.dtype(), T,

@@ -1,32 +1,64 @@
-// log_softmax, cross_entropy and l2_normalize over the rows of a matrix. l2_normalize also runs
-// on simt/cuda (kernels/cuda/normalize); log_softmax and cross_entropy have CPU kernels only.
+// log_softmax, cross_entropy and l2_normalize over the rows of a matrix: kernels/cpu on the cpu,
+// kernels/cuda (softmax, normalize) on simt/cuda.
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/normalize.h"
 #include "kernels/cpu/softmax.h"
 #include "kernels/cuda/normalize.h"
+#include "kernels/cuda/softmax.h"
 
 namespace bt {
 
-using ops_detail::check_args;
+using ops_detail::check_device_args;
 using ops_detail::check_dims;
 
 Tensor log_softmax(const Tensor& x) {
-  check_args("log_softmax", {x});
+  const Device dev = check_device_args("log_softmax", {x});
   check_dims("log_softmax", x, 2, "logits (rows, cols)");
   const int64_t rows = x.size(0), cols = x.size(1);
   Tensor xc = x.contiguous().detach(), y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  BT_DISPATCH(x.dtype(), T, cpu::log_softmax_forward<T>(rows, cols, xc.data<T>(), y.data<T>()));
-  return record(y, "log_softmax", {x}, [rows, cols, yd = y.detach()](const Tensor& g) {
+  if (dev == Device::cpu)
+    BT_DISPATCH(x.dtype(), T, cpu::log_softmax_forward<T>(rows, cols, xc.data<T>(), y.data<T>()));
+  else
+    BT_CUDA_DISPATCH(dev, B, cuda::log_softmax_forward<B>(rows, cols, xc.data<float>(), y.data<float>(), nullptr));
+  return record(y, "log_softmax", {x}, [rows, cols, dev, yd = y.detach()](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
-    BT_DISPATCH(g.dtype(), T,
-                cpu::log_softmax_backward<T>(rows, cols, yd.data<T>(), gc.data<T>(), dx.data<T>()));
+    if (dev == Device::cpu)
+      BT_DISPATCH(g.dtype(), T, cpu::log_softmax_backward<T>(rows, cols, yd.data<T>(), gc.data<T>(), dx.data<T>()));
+    else
+      BT_CUDA_DISPATCH(dev, B, cuda::log_softmax_backward<B>(rows, cols, yd.data<float>(), gc.data<float>(),
+                                                             dx.data<float>(), nullptr));
     return std::vector<Tensor>{dx};
   });
 }
 
+namespace {
+
+// cross_entropy on simt/cuda: the labels copied to an int32 device buffer, one loss per row
+// (cuda::cross_entropy_rows), their mean by the reduce kernels (mean); the backward reads the
+// upstream gradient on the device.
+Tensor cross_entropy_device(const Tensor& logits, const std::vector<int32_t>& lab) {
+  const Device dev = logits.device();
+  const int64_t rows = logits.size(0), cols = logits.size(1);
+  std::shared_ptr<void> labels = ops_detail::device_buffer(lab.size() * sizeof(int32_t), dev);
+  copy_bytes(labels.get(), dev, lab.data(), Device::cpu, lab.size() * sizeof(int32_t));
+  const auto* pl = static_cast<const int32_t*>(labels.get());
+  Tensor xc = logits.contiguous().detach(), row_loss = Tensor::empty({rows}, DType::f32, dev);
+  BT_CUDA_DISPATCH(dev, B, cuda::cross_entropy_rows<B>(rows, cols, xc.data<float>(), pl, row_loss.data<float>(),
+                                                       nullptr));
+  Tensor loss = mean(row_loss);
+  return record(loss, "cross_entropy", {logits}, [rows, cols, xc, labels, pl](const Tensor& g) {
+    Tensor gc = g.contiguous(), dx = Tensor::empty(xc.shape(), DType::f32, xc.device());
+    BT_CUDA_DISPATCH(xc.device(), B, cuda::cross_entropy_backward<B>(rows, cols, xc.data<float>(), pl,
+                                                                     gc.data<float>(), dx.data<float>(), nullptr));
+    return std::vector<Tensor>{dx};
+  });
+}
+
+}  // namespace
+
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels) {
-  check_args("cross_entropy", {logits});
+  const Device dev = check_device_args("cross_entropy", {logits});
   check_dims("cross_entropy", logits, 2, "logits (N, classes)");
   const int64_t rows = logits.size(0), cols = logits.size(1);
   BT_CHECK(int64_t(labels.size()) == rows, "cross_entropy: ", labels.size(), " labels for ", rows,
@@ -37,6 +69,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels) {
              " outside [0, ", cols, ")");
     lab[i] = int32_t(labels[i]);
   }
+  if (dev != Device::cpu) return cross_entropy_device(logits, lab);
   Tensor xc = logits.contiguous().detach();
   Tensor loss = Tensor::empty({}, logits.dtype(), logits.device());
   BT_DISPATCH(logits.dtype(), T,
@@ -51,7 +84,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels) {
 }
 
 Tensor l2_normalize(const Tensor& x, double eps) {
-  const Device dev = ops_detail::check_device_args("l2_normalize", {x});
+  const Device dev = check_device_args("l2_normalize", {x});
   check_dims("l2_normalize", x, 2, "rows (N, D)");
   const int64_t N = x.size(0), D = x.size(1);
   Tensor xc = x.contiguous().detach(), y = Tensor::empty(x.shape(), x.dtype(), x.device());

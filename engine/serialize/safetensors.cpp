@@ -89,7 +89,7 @@ void save_safetensors(const std::string& path, const TensorMap& tensors,
              kMetadataKey);
     BT_CHECK(t.defined(), "save_safetensors: '", path, "': tensor '", name, "' is undefined");
     Tensor h = t.detach();
-    if (h.device() == Device::cuda) h = h.to(Device::cpu);
+    if (h.device() != Device::cpu) h = h.to(Device::cpu);  // device memory: an explicit copy
     host.push_back(h.contiguous());
     const uint64_t bytes = uint64_t(t.numel()) * dtype_size(t.dtype());
     header[name] = {{"dtype", dtype_tag(t.dtype())},

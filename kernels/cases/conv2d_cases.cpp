@@ -7,6 +7,7 @@
 #include "kernels/cases/families.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/conv2d_dnnl.h"
+#include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/cudnn_conv.h"
 
 namespace bt::cases {
@@ -56,7 +57,7 @@ void run_pass(ConvAlgo algo, const Conv2dShape& s, ConvPass pass, CaseData& d) {
 #if defined(BT_HAVE_CUDA_KERNELS)
 // The cuDNN version, on device copies of the buffers.
 void run_cudnn(const Conv2dShape& s, ConvPass pass, CaseData& d) {
-  run_on_device(d, [&](const KernelPointers& p) {
+  run_on_device(d, CaseDevice::cuda, [&](const KernelPointers& p) {
     const float *a = p.in<float>(0), *b = p.in<float>(1);
     float* out = p.out<float>(0);
     switch (pass) {
@@ -70,7 +71,21 @@ void run_cudnn(const Conv2dShape& s, ConvPass pass, CaseData& d) {
 
 // One pass of one layer shape. Inputs are uniform in [−1, 1); the output starts as NaN, so an
 // element a version fails to overwrite shows up as a mismatch.
-KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pass, DType dt) {
+// The direct kernels of kernels/cuda/conv2d.cu ("simt-direct", "cuda-direct"), on device copies.
+void run_direct(const std::string& version, const Conv2dShape& s, ConvPass pass, CaseData& d) {
+  run_cuda_version(version, d, [&]<class B>(B, const KernelPointers& p) {
+    const float *a = p.in<float>(0), *b = p.in<float>(1);
+    float* out = p.out<float>(0);
+    switch (pass) {
+      case ConvPass::forward: return cuda::conv2d_forward<B>(s, a, b, out, nullptr);
+      case ConvPass::backward_data: return cuda::conv2d_backward_data<B>(s, a, b, out, nullptr);
+      case ConvPass::backward_weight: return cuda::conv2d_backward_weight<B>(s, a, b, out, nullptr);
+    }
+  });
+}
+
+// emulator: list the simt version of the direct kernels (the test suite's shapes).
+KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pass, DType dt, bool emulator) {
   struct Arg {
     const char* name;
     std::vector<int64_t> shape;
@@ -89,6 +104,8 @@ KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pa
   c.versions = dt == DType::f32 ? std::vector<std::string>{"im2col", "dnnl_direct", "dnnl_auto"}
                                 : std::vector<std::string>{"im2col"};
   if (dt == DType::f32 && cuda_device_available()) c.versions.push_back("cuda-cudnn");
+  if (dt == DType::f32)
+    for (const std::string& v : cuda_versions(emulator, "-direct")) c.versions.push_back(v);
   c.preferred = dt == DType::f32 ? cpu::to_string(cpu::best_conv_algo(s, pass)) : "im2col";
   c.flops = s.flops();
   const double elem = dt == DType::f32 ? 4 : 8;
@@ -106,6 +123,7 @@ KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pa
   // Winograd F(4×4, 3×3) transforms amplify rounding: measured up to 0.65 of the tolerance above.
   c.tol_scale["dnnl_auto"] = 3;
   c.tol_scale["cuda-cudnn"] = 3;  // cuDNN may pick Winograd or FFT algorithms too (FMA math, no TF32)
+  c.tol_scale["simt-direct"] = c.tol_scale["cuda-direct"] = 3;  // float sums in plain order
   const uint64_t seed = fnv1a(c.name);
   c.make_inputs = [in, out, dt, seed] {
     CaseData d;
@@ -120,7 +138,7 @@ KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pa
     return d;
   };
   c.describe = [s, pass](const std::string& version) {
-    if (is_cuda_version(version)) return describe_version(version);
+    if (is_cuda_version(version) || is_simt_version(version)) return describe_version(version);
     const ConvAlgo a = parse_algo(version);
     return a == ConvAlgo::dnnl_direct || a == ConvAlgo::dnnl_auto ? cpu::conv2d_dnnl_impl(a, s, pass) : std::string();
   };
@@ -128,6 +146,7 @@ KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pa
 #if defined(BT_HAVE_CUDA_KERNELS)
     if (version == "cuda-cudnn") return run_cudnn(s, pass, d);
 #endif
+    if (version.ends_with("-direct")) return run_direct(version, s, pass, d);
     if (dt == DType::f32)
       run_pass<float>(parse_algo(version), s, pass, d);
     else
@@ -192,7 +211,7 @@ std::vector<KernelCase> test_cases(const SuiteOptions& opt) {
   std::vector<KernelCase> cases;
   for (const auto& [label, s] : shapes)
     for (ConvPass pass : kPasses)
-      for (DType dt : {DType::f32, DType::f64}) cases.push_back(conv_case(label, s, pass, dt));
+      for (DType dt : {DType::f32, DType::f64}) cases.push_back(conv_case(label, s, pass, dt, true));
   return cases;
 }
 
@@ -208,14 +227,14 @@ std::vector<KernelCase> bench_cases(const SuiteOptions& opt) {
     const std::string net = "r18-w" + std::to_string(w);
     for (ConvPass pass : kPasses)
       for (const Layer& l : resnet18_cifar(w, N)) {
-        KernelCase c = conv_case(net + " " + l.name, l.s, pass, DType::f32);
+        KernelCase c = conv_case(net + " " + l.name, l.s, pass, DType::f32, false);
         c.group = net + " N" + std::to_string(N) + "/" + cpu::to_string(pass);
         c.count = l.count;
         if (N > kCheckBatch) {
           Conv2dShape small = l.s;
           small.N = kCheckBatch;
           const std::string label = net + " " + l.name;
-          c.check_variant = [label, small, pass] { return conv_case(label, small, pass, DType::f32); };
+          c.check_variant = [label, small, pass] { return conv_case(label, small, pass, DType::f32, false); };
           c.check_note = "checked at N=" + std::to_string(kCheckBatch);
         }
         cases.push_back(std::move(c));

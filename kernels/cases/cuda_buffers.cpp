@@ -1,5 +1,7 @@
 #include "kernels/cases/cuda_buffers.h"
 
+#include "kernels/simt/simt_memory.h"
+
 #if defined(BT_HAVE_CUDA_KERNELS)
 #include "kernels/cuda/device_runtime.h"
 #endif
@@ -25,7 +27,7 @@ std::vector<std::string> cuda_versions(bool emulator, const std::string& suffix)
 }
 
 std::string describe_version(const std::string& version) {
-  if (is_simt_version(version)) return "CUDA kernel on the SIMT emulator: CPU time, not GPU time";
+  if (is_simt_version(version)) return "CUDA kernel on the SIMT emulator: CPU time incl. copies, not GPU time";
 #if defined(BT_HAVE_CUDA_KERNELS)
   if (is_cuda_version(version)) return "CUDA kernel on " + cuda::device_name() + ": time includes host<->device copies";
 #endif
@@ -50,13 +52,43 @@ KernelPointers host_pointers(CaseData& d) {
   return p;
 }
 
-#if defined(BT_HAVE_CUDA_KERNELS)
-void DeviceCopy::Free::operator()(void* p) const { cuda::device_free(p); }
+namespace {
 
-DeviceCopy::DeviceCopy(const CaseData& d) {
-  auto upload = [](const Buffer& b) {
-    std::unique_ptr<void, Free> owned(cuda::device_alloc(b.bytes()));
-    cuda::device_memcpy(owned.get(), true, b.raw(), false, b.bytes());
+void* device_alloc(CaseDevice device, size_t bytes) {
+  if (device == CaseDevice::simt) return simt::device_malloc(bytes);
+#if defined(BT_HAVE_CUDA_KERNELS)
+  return cuda::device_alloc(bytes);
+#else
+  throw std::logic_error("kernel case: no cuda device in this build");
+#endif
+}
+
+void copy(CaseDevice device, void* dst, bool dst_on_device, const void* src, size_t bytes) {
+  if (device == CaseDevice::simt) {
+    simt::memcpy(dst, src, bytes, dst_on_device ? simt::CopyKind::host_to_device : simt::CopyKind::device_to_host);
+    return;
+  }
+#if defined(BT_HAVE_CUDA_KERNELS)
+  cuda::device_memcpy(dst, dst_on_device, src, !dst_on_device, bytes);
+#endif
+}
+
+}  // namespace
+
+void DeviceCopy::Free::operator()(void* p) const {
+  if (device == CaseDevice::simt) {
+    simt::device_free(p);
+    return;
+  }
+#if defined(BT_HAVE_CUDA_KERNELS)
+  cuda::device_free(p);
+#endif
+}
+
+DeviceCopy::DeviceCopy(const CaseData& d, CaseDevice device) : device_(device) {
+  auto upload = [device](const Buffer& b) {
+    std::unique_ptr<void, Free> owned(device_alloc(device, b.bytes()), Free{device});
+    copy(device, owned.get(), true, b.raw(), b.bytes());
     return owned;
   };
   for (const Buffer& b : d.inputs) ptrs_.add_input(in_.emplace_back(upload(b)).get(), b.dtype());
@@ -64,10 +96,11 @@ DeviceCopy::DeviceCopy(const CaseData& d) {
 }
 
 void DeviceCopy::finish(CaseData& d) const {
-  cuda::device_synchronize();  // reports a failed kernel
-  for (size_t i = 0; i < d.outputs.size(); ++i)
-    cuda::device_memcpy(d.outputs[i].raw(), false, out_[i].get(), true, d.outputs[i].bytes());
-}
+#if defined(BT_HAVE_CUDA_KERNELS)
+  if (device_ == CaseDevice::cuda) cuda::device_synchronize();  // reports a failed kernel
 #endif
+  for (size_t i = 0; i < d.outputs.size(); ++i)
+    copy(device_, d.outputs[i].raw(), false, out_[i].get(), d.outputs[i].bytes());
+}
 
 }  // namespace bt::cases

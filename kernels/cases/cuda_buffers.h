@@ -1,7 +1,8 @@
 #pragma once
 // The CUDA versions of a kernel case: the kernels/cuda launchers (backend.h) run on
-//   "simt…"  the <Simt> build, on the SIMT emulator, over the case's host buffers: its times are
-//             the emulator's CPU time (a fiber per CUDA thread), not GPU time;
+//   "simt…"  the <Simt> build, on the SIMT emulator, over copies of the buffers in its device
+//             arena: its times are the emulator's CPU time (a fiber per CUDA thread, and the
+//             copies), not GPU time;
 //   "cuda…"  the <Gpu> build (nvcc, bt_cuda_kernels) on a CUDA device, over device copies of the
 //             buffers: every buffer is copied in, the launchers run, the device is synchronised
 //             (checked) and the outputs are copied back, so its times include the copies. Listed
@@ -73,48 +74,50 @@ KernelCase fast_and_cuda_case(const std::string& family, const std::string& name
 bool is_simt_version(const std::string& version);  // "simt…"
 bool is_cuda_version(const std::string& version);  // "cuda…"
 
-#if defined(BT_HAVE_CUDA_KERNELS)
+// Where a simt or cuda version's buffers live: the simt arena (kernels/simt/simt_memory.h) or
+// the GPU (kernels/cuda/device_runtime.h, only in builds with the nvcc kernels).
+enum class CaseDevice { simt, cuda };
+
 // Device copies of a run's buffers (cuda_buffers.cpp): the constructor allocates and copies
 // every input and output in; finish() synchronises the device and copies the outputs back.
 class DeviceCopy {
  public:
-  explicit DeviceCopy(const CaseData& d);
+  DeviceCopy(const CaseData& d, CaseDevice device);
   const KernelPointers& pointers() const { return ptrs_; }
   void finish(CaseData& d) const;
 
  private:
   struct Free {
-    void operator()(void* p) const;  // cuda::device_free
+    CaseDevice device;
+    void operator()(void* p) const;
   };
+  CaseDevice device_;
   std::vector<std::unique_ptr<void, Free>> in_, out_;
   KernelPointers ptrs_;
 };
-#endif
 
-// The host buffers of d (the simt versions' pointers).
+// The host buffers of d (the CPU fast path's pointers).
 KernelPointers host_pointers(CaseData& d);
 
-#if defined(BT_HAVE_CUDA_KERNELS)
-// run(pointers) on device copies of d's buffers, the outputs copied back after (for the
-// GPU-only versions: cuBLAS, cuDNN).
+// run(pointers) on device copies of d's buffers, the outputs copied back after.
 template <class Run>
-void run_on_device(CaseData& d, Run&& run) {
-  DeviceCopy device(d);
-  run(device.pointers());
-  device.finish(d);
+void run_on_device(CaseData& d, CaseDevice device, Run&& run) {
+  DeviceCopy copy(d, device);
+  run(copy.pointers());
+  copy.finish(d);
 }
-#endif
 
-// Runs a simt or cuda version: launch(B{}, pointers) with B = cuda::Simt or cuda::Gpu.
+// Runs a simt or cuda version: launch(B{}, pointers) with B = cuda::Simt or cuda::Gpu, over
+// device copies of the buffers (the simt arena's checks apply as a GPU's would).
 template <class Launch>
 void run_cuda_version(const std::string& version, CaseData& d, Launch&& launch) {
   if (is_simt_version(version)) {
-    launch(cuda::Simt{}, host_pointers(d));
+    run_on_device(d, CaseDevice::simt, [&](const KernelPointers& p) { launch(cuda::Simt{}, p); });
     return;
   }
   if (!is_cuda_version(version)) throw std::invalid_argument("kernel case: unknown version " + version);
 #if defined(BT_HAVE_CUDA_KERNELS)
-  run_on_device(d, [&](const KernelPointers& p) { launch(cuda::Gpu{}, p); });
+  run_on_device(d, CaseDevice::cuda, [&](const KernelPointers& p) { launch(cuda::Gpu{}, p); });
 #else
   throw std::logic_error("kernel case: version " + version + " needs the nvcc kernels (BT_HAVE_CUDA_KERNELS)");
 #endif

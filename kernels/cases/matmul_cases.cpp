@@ -44,7 +44,7 @@ void run_cuda_gemm(const std::string& version, const GemmSpec& g, CaseData& d) {
   const int64_t lda = (g.ta ? g.M : g.K) + g.pad, ldb = (g.tb ? g.K : g.N) + g.pad, ldc = g.N + g.pad;
 #if defined(BT_HAVE_CUDA_KERNELS)
   if (version == "cuda-cublas")
-    return run_on_device(d, [&](const KernelPointers& p) {
+    return run_on_device(d, CaseDevice::cuda, [&](const KernelPointers& p) {
       cuda::cublas_sgemm(g.ta, g.tb, g.M, g.N, g.K, float(g.alpha), p.in<float>(0), lda, p.in<float>(1), ldb,
                          float(g.beta), p.out<float>(0), ldc);
     });

@@ -1,14 +1,19 @@
 // softmax cases: log-softmax and cross-entropy over the rows of (rows, cols), forward and
-// backward, f32, against bt::cpu::*_ref in double. CPU only (no CUDA kernel yet). Version:
-//   fast  bt::cpu::log_softmax_* / cross_entropy_* (kernels/cpu/softmax.h)
+// backward, f32, against bt::cpu::*_ref in double. Versions:
+//   fast        bt::cpu::log_softmax_* / cross_entropy_* (kernels/cpu/softmax.h)
+//   simt, cuda  the log-softmax kernels of kernels/cuda/softmax.h (cuda_buffers.h); the device
+//               cross-entropy (a loss per row, then the engine's mean) is checked against the cpu
+//               op in tests/test_device_simt.cpp
 // The log-softmax backward takes the forward's output y (made by the reference, rounded to
 // f32); the cross-entropy's loss is an output of one element, upstream gradient g = 1.
 #include <cmath>
 #include <stdexcept>
 #include <utility>
 
+#include "kernels/cases/cuda_buffers.h"
 #include "kernels/cases/families.h"
 #include "kernels/cpu/softmax.h"
+#include "kernels/cuda/softmax.h"
 
 namespace bt::cases {
 namespace {
@@ -73,12 +78,11 @@ void run(const Spec& s, const T* a, const T* b, const int32_t* labels, T* out) {
   }
 }
 
-KernelCase softmax_case(const Spec& s) {
-  KernelCase c;
-  c.family = "softmax";
-  c.name = spec_name(s);
-  c.versions = {"fast"};
-  c.preferred = "fast";
+// emulator: list the simt version (the test suite's shapes).
+KernelCase softmax_case(const Spec& s, bool emulator) {
+  const bool on_device = s.op == Op::log_softmax_forward || s.op == Op::log_softmax_backward;
+  KernelCase c = fast_and_cuda_case("softmax", spec_name(s), emulator);
+  if (!on_device) c.versions = {"fast"};
   // FLOPs per element: max, exp, sum and the subtraction (≈ 4; the backward's exp, multiply,
   // subtract ≈ 4). Bytes: inputs read, outputs written.
   const double n = double(s.rows * s.cols);
@@ -102,7 +106,12 @@ KernelCase softmax_case(const Spec& s) {
       const float* b = with_dy ? d.inputs[1].data<float>() : nullptr;
       run<float>(s, d.inputs[0].data<float>(), b, labels, d.outputs[0].data<float>());
     } else {
-      throw std::invalid_argument("softmax: unknown version " + version);
+      run_cuda_version(version, d, [&]<class B>(B, const KernelPointers& p) {
+        if (s.op == Op::log_softmax_forward)
+          cuda::log_softmax_forward<B>(s.rows, s.cols, p.in<float>(0), p.out<float>(0), nullptr);
+        else
+          cuda::log_softmax_backward<B>(s.rows, s.cols, p.in<float>(0), p.in<float>(1), p.out<float>(0), nullptr);
+      });
     }
   };
   return c;
@@ -119,7 +128,7 @@ std::vector<KernelCase> test_cases(const SuiteOptions& opt) {
   if (!opt.quick) shapes.insert(shapes.end(), {{33, 1000}, {129, 10}});
   std::vector<KernelCase> cases;
   for (const Shape& sh : shapes)
-    for (Op op : kOps) cases.push_back(softmax_case({op, sh.rows, sh.cols}));
+    for (Op op : kOps) cases.push_back(softmax_case({op, sh.rows, sh.cols}, true));
   return cases;
 }
 
@@ -130,7 +139,7 @@ std::vector<KernelCase> bench_cases(const SuiteOptions& opt) {
   std::vector<KernelCase> cases;
   for (Op op : kOps)
     for (auto [rows, cols] : {std::pair<int64_t, int64_t>{batch, 10}, {2 * batch, 2 * batch}, {batch, 1000}})
-      cases.push_back(softmax_case({op, rows, cols}));
+      cases.push_back(softmax_case({op, rows, cols}, false));
   return cases;
 }
 

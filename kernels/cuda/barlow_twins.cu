@@ -202,7 +202,7 @@ float barlow_twins_loss(int64_t N, int64_t D, const float* z1, const float* z2, 
 template <class B>
 BarlowTwinsSums barlow_twins_mask_sums(int64_t D, const float* C, float* workspace, void* stream) {
   check_args("barlow_twins_mask_sums", 1, D, workspace);
-  const int blocks = int(std::min<int64_t>(D, simt::emulated ? 64 : 1024));
+  const int blocks = int(std::min<int64_t>(D, simt::small_grids() ? 64 : 1024));
   double* sums = reinterpret_cast<double*>(workspace);  // (2): on, off
   float* part = workspace + 4;                          // (2, blocks)
   simt::launch(bt_mask_kernel, blocks, 256, 0, stream, int(D), C, part);

@@ -53,7 +53,7 @@ template <class B>
 float byol_loss(int64_t N, int64_t D, const float* p, const float* t, float g, float* dp,
                 float* workspace, void* stream) {
   check_args("byol_loss", N, D, workspace);
-  const int64_t max_blocks = simt::emulated ? 64 : 1024;  // byol_workspace_size: ≤ 1024
+  const int64_t max_blocks = simt::small_grids() ? 64 : 1024;  // byol_workspace_size: ≤ 1024
   const int blocks = int(std::min<int64_t>((N + kRowsPerBlock - 1) / kRowsPerBlock, max_blocks));
   double* sum = reinterpret_cast<double*>(workspace);  // (1): Σ (2 − 2c)
   float* part = workspace + 4;                         // (blocks)

@@ -1,8 +1,10 @@
 // cuDNN's convolution API: descriptors for x, w, y and the convolution, an algorithm per pass
-// from cuDNN's heuristics (the fastest one that runs, cached per shape and pass), and a shared
-// grow-only workspace. FMA math: no TF32 rounding, so results match the CPU kernels to fp32.
+// (the fastest one cuDNN measures, cudnnFind*, whose workspace fits the limit; cached per shape
+// and pass), and a shared grow-only workspace. The limit is BT_CUDNN_WORKSPACE_MB (default 256).
+// FMA math: no TF32 rounding, so results match the CPU kernels to fp32.
 #include "kernels/cuda/cudnn_conv.h"
 
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <memory>
@@ -76,12 +78,24 @@ struct Plan {
   size_t workspace = 0;
 };
 
-// cuDNN's ranked candidates for a pass: the first whose status is success.
+size_t workspace_limit() {
+  static const size_t limit = [] {
+    const char* mb = std::getenv("BT_CUDNN_WORKSPACE_MB");
+    return size_t(mb && std::atol(mb) > 0 ? std::atol(mb) : 256) << 20;
+  }();
+  return limit;
+}
+
+// cuDNN's measured candidates for a pass, fastest first: the first that ran and whose workspace
+// fits workspace_limit().
 template <class Perf>
-std::pair<int, size_t> first_usable(const Perf* perf, int returned, const char* pass) {
+std::pair<int, size_t> fastest_fitting(const Perf* perf, int returned, const char* pass, const cpu::Conv2dShape& s) {
   for (int i = 0; i < returned; ++i)
-    if (perf[i].status == CUDNN_STATUS_SUCCESS) return {int(perf[i].algo), perf[i].memory};
-  throw simt::Error(std::string("cuDNN has no algorithm for the convolution ") + pass);
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= workspace_limit())
+      return {int(perf[i].algo), perf[i].memory};
+  throw simt::Error(std::string("cuDNN has no algorithm for the convolution ") + pass + " of " + s.str() +
+                    " within the workspace limit of " + std::to_string(workspace_limit() >> 20) +
+                    " MiB (BT_CUDNN_WORKSPACE_MB)");
 }
 
 Plan make_plan(const cpu::Conv2dShape& s, Pass pass) {
@@ -91,26 +105,26 @@ Plan make_plan(const cpu::Conv2dShape& s, Pass pass) {
   switch (pass) {
     case Pass::forward: {
       cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-      check(cudnnGetConvolutionForwardAlgorithm_v7(handle(), d.x, d.w, d.conv, d.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                                                   &returned, perf),
-            "cudnnGetConvolutionForwardAlgorithm_v7");
-      std::tie(p.algo, p.workspace) = first_usable(perf, returned, "forward");
+      check(cudnnFindConvolutionForwardAlgorithm(handle(), d.x, d.w, d.conv, d.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                                                 &returned, perf),
+            "cudnnFindConvolutionForwardAlgorithm");
+      std::tie(p.algo, p.workspace) = fastest_fitting(perf, returned, "forward", s);
       break;
     }
     case Pass::backward_data: {
       cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-      check(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle(), d.w, d.y, d.conv, d.x,
-                                                        CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &returned, perf),
-            "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-      std::tie(p.algo, p.workspace) = first_usable(perf, returned, "backward data");
+      check(cudnnFindConvolutionBackwardDataAlgorithm(handle(), d.w, d.y, d.conv, d.x,
+                                                      CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &returned, perf),
+            "cudnnFindConvolutionBackwardDataAlgorithm");
+      std::tie(p.algo, p.workspace) = fastest_fitting(perf, returned, "backward data", s);
       break;
     }
     case Pass::backward_weight: {
       cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-      check(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle(), d.x, d.y, d.conv, d.w,
-                                                          CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &returned, perf),
-            "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
-      std::tie(p.algo, p.workspace) = first_usable(perf, returned, "backward weight");
+      check(cudnnFindConvolutionBackwardFilterAlgorithm(handle(), d.x, d.y, d.conv, d.w,
+                                                        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &returned, perf),
+            "cudnnFindConvolutionBackwardFilterAlgorithm");
+      std::tie(p.algo, p.workspace) = fastest_fitting(perf, returned, "backward weight", s);
       break;
     }
   }
@@ -139,8 +153,10 @@ void with_plan(const cpu::Conv2dShape& s, Pass pass, Call call) {
   if (it == st.plans.end()) it = st.plans.emplace(std::pair{s, pass}, make_plan(s, pass)).first;
   const Plan& plan = it->second;
   if (plan.workspace > st.workspace_bytes) {
+    device_free(st.workspace);  // first: the old and the new one need not fit together
+    st.workspace = nullptr;
+    st.workspace_bytes = 0;
     void* grown = device_alloc(plan.workspace);
-    device_free(st.workspace);
     st.workspace = grown;
     st.workspace_bytes = plan.workspace;
   }

@@ -46,7 +46,12 @@ void* device_alloc(std::size_t bytes) {
   return p;
 }
 
-void device_free(void* ptr) noexcept { cudaFree(ptr); }  // nothing to report to from a destructor
+void device_free(void* ptr) {
+  if (ptr == nullptr) return;
+  const cudaError_t e = cudaFree(ptr);
+  if (e == cudaErrorCudartUnloading) return;  // at process exit the runtime is already gone
+  check(e, "cudaFree");  // also reports an earlier asynchronous fault of a kernel
+}
 
 void device_memcpy(void* dst, bool dst_on_device, const void* src, bool src_on_device, std::size_t bytes) {
   require_device();

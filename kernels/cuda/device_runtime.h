@@ -14,9 +14,10 @@ void require_device();
 bool device_available() noexcept;
 // The name of device 0 (cudaGetDeviceProperties), after require_device().
 std::string device_name();
-// cudaMalloc / cudaFree (after require_device()).
+// cudaMalloc / cudaFree (after require_device()); both checked: cudaFree's error may be an
+// earlier kernel's asynchronous fault.
 void* device_alloc(std::size_t bytes);
-void device_free(void* ptr) noexcept;
+void device_free(void* ptr);
 // cudaMemcpy in the direction the flags say (host↔device, device↔device); synchronous.
 void device_memcpy(void* dst, bool dst_on_device, const void* src, bool src_on_device, std::size_t bytes);
 // Waits for all work on the device and reports a failed kernel.

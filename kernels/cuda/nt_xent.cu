@@ -188,7 +188,7 @@ __global__ void nt_xent_finish_kernel(int N, int D, int splits, const float* z, 
 // Column splits for `row_blocks` blocks of rows: enough blocks to fill the device (two waves
 // of an H100's 132 SMs; a few on the emulator, where both paths are then exercised by tests).
 int column_splits(int row_blocks, int col_tiles) {
-  const int target = simt::emulated ? 8 : 264;
+  const int target = simt::small_grids() ? 8 : 264;
   const int want = (target + row_blocks - 1) / row_blocks;
   return std::clamp(want, 1, std::min(col_tiles, kNtXentMaxSplits));
 }

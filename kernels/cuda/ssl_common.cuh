@@ -55,8 +55,8 @@ void read_back(double* host, const double* dev, int k, void* stream) {
                    std::source_location::current());
   simt::check_cuda(cudaStreamSynchronize(s), std::source_location::current());
 #else
-  (void)stream;  // the emulator runs every launch to completion; "device" memory is host memory
-  std::memcpy(host, dev, sizeof(double) * k);
+  (void)stream;  // the emulator runs every launch to completion
+  simt::memcpy(host, dev, sizeof(double) * k, simt::CopyKind::device_to_host);
 #endif
 }
 

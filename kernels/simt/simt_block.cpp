@@ -1,5 +1,5 @@
 // The per-block scheduler of the SIMT emulator: CUDA threads as Boost.Context fibers, block
-// barriers, warp collectives, deadlock and divergence reports (DESIGN §4).
+// barriers, warp collectives, deadlock and divergence reports (docs/simt.md).
 //
 // Each OS thread that runs blocks owns a Worker: up to 1024 persistent fibers (one per thread
 // slot, 64 KiB stacks with a guard page) that are reused from block to block. A fiber runs its
@@ -269,7 +269,8 @@ std::string tid_str(const Thread& t) { return dim_str(t.idx.x, t.idx.y, t.idx.z)
                        const std::source_location* in) {
   std::string s = std::string("simt: ") + kind;
   if (in) s += std::string(" in kernel `") + in->function_name() + "`";
-  s += ": " + detail + " [block " + dim_str(blockIdx.x, blockIdx.y, blockIdx.z) + ", launched at " +
+  s += ": " + detail + " [block " + dim_str(blockIdx.x, blockIdx.y, blockIdx.z) + ", kernel `" +
+       kernel_name(w.d->kernel) + "` launched at " +
        site_str(w.d->where) + " in `" + w.d->where.function_name() + "`]";
   throw Error(s);
 }
@@ -454,6 +455,7 @@ void run_block(const LaunchDesc& d, const Schedule& schedule, uint64_t linear) {
   blockDim = d.block;
   gridDim = d.grid;
   block_epoch = g_epoch.fetch_add(1, std::memory_order_relaxed);
+  block_static_shared = 0;
   if (w.smem_bytes != d.smem || !w.smem) {  // exactly d.smem bytes, so ASan sees overruns
     ::operator delete(w.smem, std::align_val_t(128));
     w.smem = ::operator new(std::max<std::size_t>(d.smem, 1), std::align_val_t(128));
@@ -556,6 +558,14 @@ uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int param
   groups.erase(groups.begin() + (g - groups.data()));
   push_lanes(w, warp, need & ~(1u << lane));
   return t.out;
+}
+
+void static_shared_overflow(std::size_t bytes) {
+  Worker& w = running("SIMT_SHARED");
+  fail(w, "static shared memory over 48 KiB",
+       std::to_string(bytes) + " bytes declared with SIMT_SHARED (a GPU allows " + std::to_string(kMaxStaticShared) +
+           " statically; use SIMT_DYNAMIC_SHARED and an opt-in for more)",
+       nullptr);
 }
 
 void* dynamic_shared() {

@@ -19,7 +19,11 @@
 #define __align__(n) __attribute__((aligned(n)))
 #define SIMT_EMULATOR 1
 
-// ---- vector types -------------------------------------------------------------------------
+// ---- vector types ---------------------------------------------------------------------------
+// In the emulator build's inline namespace (simt.h, SIMT_BUILD_NS) and re-exported to the global
+// namespace, so their members never share a mangled name with CUDA's own dim3, float4, ...
+namespace simt {
+inline namespace emu_build {
 struct uint3 {
   unsigned x = 0, y = 0, z = 0;
 };
@@ -55,6 +59,13 @@ inline int2 make_int2(int x, int y) { return {x, y}; }
 inline int4 make_int4(int x, int y, int z, int w) { return {x, y, z, w}; }
 inline uint3 make_uint3(unsigned x, unsigned y, unsigned z) { return {x, y, z}; }
 inline double2 make_double2(double x, double y) { return {x, y}; }
+}  // namespace emu_build
+}  // namespace simt
+using simt::emu_build::dim3, simt::emu_build::uint3, simt::emu_build::float2, simt::emu_build::float4,
+    simt::emu_build::int2, simt::emu_build::int4, simt::emu_build::uint2, simt::emu_build::uint4,
+    simt::emu_build::double2, simt::emu_build::make_float2, simt::emu_build::make_float4,
+    simt::emu_build::make_int2, simt::emu_build::make_int4, simt::emu_build::make_uint3,
+    simt::emu_build::make_double2;
 
 // ---- builtin variables: per OS thread, switched by the scheduler with each fiber ----------
 inline thread_local uint3 threadIdx;
@@ -79,12 +90,19 @@ uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int param
 void* dynamic_shared();
 
 // Static shared memory is `static thread_local` storage; it is poisoned when the first thread
-// of a block reaches its declaration. Epochs are process-unique per block run (never 0).
+// of a block reaches its declaration, and counted against the 48 KiB a block may declare
+// statically on any GPU. Epochs are process-unique per block run (never 0).
+inline constexpr std::size_t kMaxStaticShared = 48 * 1024;
 inline thread_local uint64_t block_epoch = 0;
+inline thread_local std::size_t block_static_shared = 0;  // bytes declared by the running block
+// Throws simt::Error naming the kernel (simt_block.cpp).
+[[noreturn]] void static_shared_overflow(std::size_t bytes);
 inline void shared_first_touch(void* p, std::size_t bytes, uint64_t& epoch) {
   if (epoch != block_epoch) {
-    std::memset(p, 0xFF, bytes);
     epoch = block_epoch;
+    block_static_shared += bytes;
+    if (block_static_shared > kMaxStaticShared) static_shared_overflow(block_static_shared);
+    std::memset(p, 0xFF, bytes);
   }
 }
 

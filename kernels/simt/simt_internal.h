@@ -18,6 +18,9 @@ bool inside_kernel();
 
 // "file:line:column" of a call site.
 std::string site_str(const std::source_location& s);
+// The demangled name of a kernel function (simt_symbols.cpp), or "kernel at 0x...".
+std::string kernel_name(const void* fn);
+
 // "(x,y,z)".
 std::string dim_str(unsigned x, unsigned y, unsigned z);
 

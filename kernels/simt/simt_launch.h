@@ -42,6 +42,17 @@ class ScopedSchedule {
   Schedule prev_;
 };
 
+// Runs every launch (from any host thread) with the grid sizes of the GPU build while it lives
+// (simt::small_grids() is false); nests. Default: SIMT_GRIDS=gpu in the environment, else the
+// emulator's smaller grids.
+class ScopedGpuGrids {
+ public:
+  ScopedGpuGrids();
+  ~ScopedGpuGrids();
+  ScopedGpuGrids(const ScopedGpuGrids&) = delete;
+  ScopedGpuGrids& operator=(const ScopedGpuGrids&) = delete;
+};
+
 // OS threads that run blocks (the launching thread included). Default: SIMT_THREADS, else
 // std::thread::hardware_concurrency(). Takes effect at the next launch.
 void set_num_threads(int n);
@@ -55,9 +66,21 @@ struct LaunchDesc {
   dim3 grid, block;
   std::size_t smem;
   std::source_location where;  // the simt::launch call site
+  const void* kernel;          // the kernel function, for its name in error messages
+  // The pointer arguments (checked against the device arena, simt_memory.h) and their
+  // positions in the kernel's parameter list.
+  const void* const* pointers;
+  const int* pointer_index;
+  int npointers;
 };
 // Runs every block of the grid; returns when all are done. Throws simt::Error.
 void run(const LaunchDesc& d);
+
+}  // namespace detail
+
+// The templates a kernel file instantiates: in the emulator build's inline namespace (simt.h).
+inline namespace SIMT_BUILD_NS {
+namespace launch_detail {
 
 template <class... P, class... A>
 void launch_impl(void (*kernel)(P...), dim3 grid, dim3 block, std::size_t smem,
@@ -70,19 +93,39 @@ void launch_impl(void (*kernel)(P...), dim3 grid, dim3 block, std::size_t smem,
     std::tuple<std::decay_t<P>...> args;
   };
   const Ctx ctx{kernel, std::tuple<std::decay_t<P>...>(std::forward<A>(args)...)};
-  LaunchDesc d{[](const void* c) {
-                 auto* x = static_cast<const Ctx*>(c);
-                 std::apply(x->kernel, x->args);
-               },
-               &ctx,
-               grid,
-               block,
-               smem,
-               where};
-  run(d);
+  const void* pointers[sizeof...(P) + 1] = {};
+  int pointer_index[sizeof...(P) + 1] = {};
+  int npointers = 0;
+  std::apply(
+      [&](const auto&... arg) {
+        int i = 0;
+        auto collect = [&](const auto& a) {
+          if constexpr (std::is_pointer_v<std::decay_t<decltype(a)>>) {
+            pointers[npointers] = static_cast<const void*>(a);
+            pointer_index[npointers++] = i;
+          }
+          ++i;
+        };
+        (collect(arg), ...);
+      },
+      ctx.args);
+  const detail::LaunchDesc d{[](const void* c) {
+                               auto* x = static_cast<const Ctx*>(c);
+                               std::apply(x->kernel, x->args);
+                             },
+                             &ctx,
+                             grid,
+                             block,
+                             smem,
+                             where,
+                             reinterpret_cast<const void*>(kernel),
+                             pointers,
+                             pointer_index,
+                             npointers};
+  detail::run(d);
 }
 
-}  // namespace detail
+}  // namespace launch_detail
 
 // simt::launch(kernel, grid, block, smem, stream, args...): runs the whole grid before it
 // returns (streams are ignored: every launch is synchronous). A class whose constructor
@@ -91,10 +134,11 @@ template <class K, class... A>
 struct launch {
   launch(K kernel, dim3 grid, dim3 block, std::size_t smem, void* /*stream*/, A&&... args,
          std::source_location where = std::source_location::current()) {
-    detail::launch_impl(kernel, grid, block, smem, where, std::forward<A>(args)...);
+    launch_detail::launch_impl(kernel, grid, block, smem, where, std::forward<A>(args)...);
   }
 };
 template <class K, class... A>
 launch(K, dim3, dim3, std::size_t, void*, A&&...) -> launch<K, A...>;
 
+}  // namespace SIMT_BUILD_NS
 }  // namespace simt

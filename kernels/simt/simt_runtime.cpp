@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "simt_internal.h"
+#include "simt_memory.h"
 
 namespace simt {
 namespace detail {
@@ -132,8 +133,8 @@ class Pool {
 };
 
 std::string config_error(const LaunchDesc& d, const std::string& what) {
-  return "simt: invalid launch configuration at " + site_str(d.where) + " in `" +
-         d.where.function_name() + "`: " + what + " (grid " +
+  return "simt: invalid launch configuration of kernel `" + kernel_name(d.kernel) + "` at " +
+         site_str(d.where) + " in `" + d.where.function_name() + "`: " + what + " (grid " +
          dim_str(d.grid.x, d.grid.y, d.grid.z) + ", block " +
          dim_str(d.block.x, d.block.y, d.block.z) + ", " + std::to_string(d.smem) +
          " bytes of dynamic shared memory)";
@@ -154,6 +155,15 @@ void run(const LaunchDesc& d) {
   if (d.smem > 227 * 1024)
     throw Error(config_error(d, "more than 227 KiB of dynamic shared memory"));
 
+  const ArenaAccess access;  // kernels may touch device memory until the launch returns
+  for (int k = 0; k < d.npointers; ++k)
+    if (std::string why = kernel_pointer_problem(d.pointers[k]); !why.empty()) {
+      char addr[32];
+      std::snprintf(addr, sizeof addr, "%p", d.pointers[k]);
+      throw Error("simt: kernel `" + kernel_name(d.kernel) + "` launched at " + site_str(d.where) + ": argument " +
+                  std::to_string(d.pointer_index[k]) + " (" + addr + ") " + why);
+    }
+
   static std::mutex launch_mutex;  // one launch at a time; the pool is shared
   static Pool pool;
   std::lock_guard<std::mutex> lock(launch_mutex);
@@ -172,6 +182,8 @@ void run(const LaunchDesc& d) {
   }
   pool.run(job, num_threads());
   if (job.error) std::rethrow_exception(job.error);
+  if (std::string why = guard_problem(); !why.empty())
+    throw Error("simt: kernel `" + kernel_name(d.kernel) + "` launched at " + site_str(d.where) + " " + why);
 }
 
 }  // namespace detail
@@ -223,6 +235,22 @@ ScopedSchedule::~ScopedSchedule() {
     detail::g_override = prev_;
   else
     detail::g_override.reset();
+}
+
+namespace {
+std::atomic<int> g_gpu_grids{0};  // live ScopedGpuGrids
+}  // namespace
+
+ScopedGpuGrids::ScopedGpuGrids() { ++g_gpu_grids; }
+ScopedGpuGrids::~ScopedGpuGrids() { --g_gpu_grids; }
+
+bool small_grids() {
+  if (g_gpu_grids.load() > 0) return false;
+  static const bool env_gpu = [] {
+    const char* s = std::getenv("SIMT_GRIDS");
+    return s && std::string_view(s) == "gpu";
+  }();
+  return !env_gpu;
 }
 
 void set_num_threads(int n) { detail::g_threads = std::max(n, 0); }
