@@ -49,35 +49,31 @@ bool inside(int c, double dx, double dy, double r) {
   }
 }
 
-// A smooth random colour field: HSV colours drawn at the (kCells + 1)² corners of a kCells ×
-// kCells grid over the image, each of hue, saturation and value bilinearly interpolated in
-// between (hue on [0, 1) without wrap-around: a blend just passes through more hues). Hues and
-// saturations are uniform and values lie in [v_lo, v_hi], so the largest channel of every
-// pixel of the field does too.
+// A smooth random colour field: colours drawn at the (kCells + 1)² corners of a kCells × kCells
+// grid over the image (uniform hue and saturation, HSV value in [v_lo, v_hi]) and bilinearly
+// interpolated in RGB in between, so the hues change across the image (and blends of distant
+// hues come out darker and greyer than the corners).
 class ColourField {
  public:
   static constexpr int kCells = 3;
   ColourField(Rng& rng, double v_lo, double v_hi) {
-    for (Hsv& c : corners_) c = {rng.uniform(), rng.uniform(), rng.uniform(v_lo, v_hi)};
+    for (Rgb& c : corners_) c = hsv(rng.uniform(), rng.uniform(), rng.uniform(v_lo, v_hi));
   }
   // The colour at (u, w) ∈ [0, 1]², image coordinates divided by the side.
   Rgb at(double u, double w) const {
     const double gx = u * kCells, gy = w * kCells;
     const int ix = std::min(int(gx), kCells - 1), iy = std::min(int(gy), kCells - 1);
     const double fx = gx - ix, fy = gy - iy;
-    const Hsv &a = corner(ix, iy), &b = corner(ix + 1, iy), &c = corner(ix, iy + 1), &d = corner(ix + 1, iy + 1);
-    const auto mix = [&](double Hsv::*ch) {
+    const Rgb &a = corner(ix, iy), &b = corner(ix + 1, iy), &c = corner(ix, iy + 1), &d = corner(ix + 1, iy + 1);
+    const auto mix = [&](double Rgb::*ch) {
       return (1 - fy) * ((1 - fx) * a.*ch + fx * b.*ch) + fy * ((1 - fx) * c.*ch + fx * d.*ch);
     };
-    return hsv(mix(&Hsv::h), mix(&Hsv::s), mix(&Hsv::v));
+    return {mix(&Rgb::r), mix(&Rgb::g), mix(&Rgb::b)};
   }
 
  private:
-  struct Hsv {
-    double h, s, v;
-  };
-  const Hsv& corner(int x, int y) const { return corners_[size_t(y * (kCells + 1) + x)]; }
-  std::array<Hsv, (kCells + 1) * (kCells + 1)> corners_;
+  const Rgb& corner(int x, int y) const { return corners_[size_t(y * (kCells + 1) + x)]; }
+  std::array<Rgb, (kCells + 1) * (kCells + 1)> corners_;
 };
 
 }  // namespace
@@ -98,10 +94,9 @@ Image SyntheticDataset::image(int64_t i) const {
   const int c = label(i), side = options_.image_size;
   Rng rng = Rng(options_.seed).fork(uint64_t(i));
   // Colour carries no class: the shape and the background are each filled with a random colour
-  // field (smooth, many hues), one bright (HSV value 0.6–1) and one dark (0.05–0.35), at
-  // random. Only the outline of bright against dark tells the class, and since the colours
-  // change across the image, two crops of it share little colour: an SSL method has to learn
-  // the shapes.
+  // field (smooth, many hues), one drawn bright (HSV value 0.6–1 at the grid corners) and one
+  // dark (0.05–0.35), at random. Only the outline tells the class, and since the colours change
+  // across the image, two crops of it share little colour: an SSL method has to learn shapes.
   const bool bright_shape = rng.uniform() < 0.5;
   const ColourField fg(rng, bright_shape ? 0.6 : 0.05, bright_shape ? 1.0 : 0.35);
   const ColourField bg(rng, bright_shape ? 0.05 : 0.6, bright_shape ? 0.35 : 1.0);
