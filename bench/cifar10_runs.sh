@@ -13,7 +13,7 @@ methods=("$@")
 [ ${#methods[@]} -gt 0 ] || methods=(barlow byol simclr simsiam)
 threads=${BT_THREADS:-2}
 
-# Per-method schedule (everything else is the method's recipe, DESIGN §5).
+# Per-method schedule (everything else is the method's recipe, docs/design.md §5).
 schedule() {
   case $1 in
     barlow | simclr) echo "--head-scale 0.25 --batch 256 --epochs 5 --warmup-epochs 1" ;;

@@ -1,5 +1,5 @@
 #pragma once
-// Random view pipelines (DESIGN §5): the SSL augmentation recipe as torchvision composes it,
+// Random view pipelines (docs/design.md §5): the SSL augmentation recipe as torchvision composes it,
 //   RandomResizedCrop → RandomHorizontalFlip → RandomApply(ColorJitter, p) →
 //   RandomGrayscale → RandomApply(GaussianBlur, p) → RandomSolarize → Normalize,
 // every random choice drawn from the caller's Rng in that order, so a view is a pure function

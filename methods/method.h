@@ -14,7 +14,7 @@ namespace bt::methods {
 struct MethodConfig {
   std::string method = "barlow";  // barlow, byol, simsiam, simclr
   models::ResNetConfig backbone;
-  // Head sizes; 0 picks the method's default from DESIGN §5 (scaled by `head_scale`).
+  // Head sizes; 0 picks the method's default from docs/design.md §5 (scaled by `head_scale`).
   int64_t proj_hidden = 0, proj_out = 0, pred_hidden = 0;
   double head_scale = 1.0;          // multiplies the default head widths (narrow CPU runs)
   double bt_lambda = 0.0051;        // Barlow Twins off-diagonal weight; < 0 means auto = 1/(D−1)

@@ -1,6 +1,6 @@
 #pragma once
 // The three SSL losses as fused autograd ops over the CPU kernels in kernels/cpu/ssl_losses.h,
-// or on simt/cuda the CUDA kernels in kernels/cuda/ssl_losses.h (DESIGN §5 has the math). methods/ssl_losses_composed.h builds the same losses from primitive
+// or on simt/cuda the CUDA kernels in kernels/cuda/ssl_losses.h (docs/design.md §5 has the math). methods/ssl_losses_composed.h builds the same losses from primitive
 // ops; the tests hold the two against each other.
 #include "engine/tensor.h"
 

@@ -1,4 +1,4 @@
-// CPU SSL losses (DESIGN §5): Barlow Twins, NT-Xent, BYOL/SimSiam.
+// CPU SSL losses (docs/design.md §5): Barlow Twins, NT-Xent, BYOL/SimSiam.
 // Hand-derived values pin the references (including the classic Barlow Twins bugs: the N×N
 // sample matrix in place of the D×D cross-correlation, and a dropped on-diagonal term); the
 // fast versions are compared with the references on a grid of shapes; every gradient is

@@ -300,7 +300,7 @@ TEST_CASE("cuda kernels (simt): sgemm versions against the CPU reference", "[cud
   }
 }
 
-// The emulator's speed on a barrier-heavy kernel (DESIGN §4 quotes ~30-40 ms). Hidden: a
+// The emulator's speed on a barrier-heavy kernel (docs/design.md §4 quotes ~30-40 ms). Hidden: a
 // timing, not a check; run with `test_cuda_kernels "[perf]"`.
 TEST_CASE("cuda kernels (simt): 256^3 sgemm timing", "[.][perf]") {
   const int64_t n = 256;

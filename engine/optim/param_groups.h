@@ -1,5 +1,5 @@
 #pragma once
-// The SSL recipes' parameter grouping (DESIGN §5): parameters with one dimension (BN weights
+// The SSL recipes' parameter grouping (docs/design.md §5): parameters with one dimension (BN weights
 // and biases, Linear/Conv biases) get no weight decay and no LARS adaptation, and may get
 // their own lr multiplier (Barlow Twins: lr 0.0048 for biases vs 0.2 for weights).
 #include "engine/optim/optimizer.h"

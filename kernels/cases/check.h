@@ -1,5 +1,5 @@
 #pragma once
-// Checking a version of a kernel case against its reference (DESIGN §7): tolerance
+// Checking a version of a kernel case against its reference (docs/design.md §7): tolerance
 // abs + rel·|ref| per element, non-finite reference elements skipped, the first mismatches
 // reported with their indices, and every buffer's guard zones verified.
 #include <string>

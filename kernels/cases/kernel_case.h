@@ -1,5 +1,5 @@
 #pragma once
-// The kernel-case registry (DESIGN §7, after ggml's test-backend-ops): every kernel family
+// The kernel-case registry (docs/design.md §7, after ggml's test-backend-ops): every kernel family
 // lists its cases once, and the same list drives the tests (each fast version against the
 // reference, check.h) and tools/kernel_bench (error, time, GFLOP/s, GB/s).
 //

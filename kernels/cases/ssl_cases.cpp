@@ -1,4 +1,4 @@
-// ssl cases: the three fused SSL losses (DESIGN §5), forward + backward, f32, against the
+// ssl cases: the three fused SSL losses (docs/design.md §5), forward + backward, f32, against the
 // references in double (bt::cpu::*_ref, outputs rounded to f32). Versions:
 //   fast  bt::cpu::* (OpenBLAS GEMM tiles, OpenMP) — what the cpu device runs
 //   simt  bt::cuda::*<Simt>: the CUDA kernels (kernels/cuda/ssl_losses.h) on the SIMT emulator;

@@ -1,5 +1,5 @@
 #pragma once
-// The three fused SSL losses of DESIGN §5, forward + backward, on contiguous row-major buffers.
+// The three fused SSL losses of docs/design.md §5, forward + backward, on contiguous row-major buffers.
 // `*_ref` are plain loops in double (full matrices); the versions without the suffix are the
 // fast path (OpenBLAS GEMM through bt::cpu::gemm, OpenMP, no large temporaries).
 // Gradients are returned for an upstream scalar gradient g (scaled by g) and overwrite (=).
@@ -8,7 +8,7 @@
 namespace bt::cpu {
 
 // ---------------------------------------------------------------------------------------------
-// Barlow Twins (Zbontar et al. 2021; DESIGN §5).
+// Barlow Twins (Zbontar et al. 2021; docs/design.md §5).
 //   z1, z2 (N, D): the projector outputs of the two views.
 //   ẑ = (z − mean) / sqrt(var + 1e-5) per column (BatchNorm1d without affine, biased var)
 //   C = ẑ1ᵀ ẑ2 / N                                  (D, D): the cross-correlation, not N×N
@@ -36,7 +36,7 @@ T barlow_twins_loss(int64_t N, int64_t D, const T* z1, const T* z2, T lambda, T 
                     T* dz2, T* workspace);
 
 // ---------------------------------------------------------------------------------------------
-// NT-Xent, SimCLR (Chen et al. 2020; DESIGN §5).
+// NT-Xent, SimCLR (Chen et al. 2020; docs/design.md §5).
 //   z (2N, D): normalize(cat(z1, z2)), already L2-normalized by the caller (l2_normalize_*):
 //   rows [0, N) are view 1, rows [N, 2N) view 2; pos(i) = i + N for i < N, else i − N.
 //   s_ij = z_i·z_j / τ for j ≠ i (s_ii = −∞, excluded)
@@ -65,7 +65,7 @@ template <class T>
 void nt_xent_backward(int64_t N, int64_t D, const T* z, T tau, const T* lse, T g, T* dz);
 
 // ---------------------------------------------------------------------------------------------
-// BYOL / SimSiam regression loss (Grill et al. 2020; DESIGN §5), with t a constant (stop-grad):
+// BYOL / SimSiam regression loss (Grill et al. 2020; docs/design.md §5), with t a constant (stop-grad):
 //   p̂ = p / max(||p||, eps), t̂ = t / max(||t||, eps), eps = 1e-12 (F.normalize)
 //   loss = (1/N) Σ_i (2 − 2 p̂_i·t̂_i)
 //   dp_i (=) = g ∂L/∂p_i = −(2g/N) (t̂_i − p̂_i (p̂_i·t̂_i)) / ||p_i||   when ||p_i|| > eps

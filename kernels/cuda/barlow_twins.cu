@@ -1,4 +1,4 @@
-// Barlow Twins loss, fused forward + backward (DESIGN §5 (a) + (b); formulas in ssl_losses.h).
+// Barlow Twins loss, fused forward + backward (docs/design.md §5 (a) + (b); formulas in ssl_losses.h).
 //   bn_stats_kernel         mean, invstd of every column of z1 and z2        (reads 2·N·D)
 //   bt_forward_kernel       C tile = ẑ1ᵀ ẑ2 / N with BN in the load prologue; epilogue: the
 //                           tile's loss partials and G = g ∂L/∂C               (writes D²)

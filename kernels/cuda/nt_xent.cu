@@ -1,5 +1,5 @@
 // NT-Xent (SimCLR) loss, forward + backward, never forming the 2N×2N similarity matrix
-// (DESIGN §5; formulas in ssl_losses.h). M = 2N rows of z (M, D), 64-row by 64-column tiles.
+// (docs/design.md §5; formulas in ssl_losses.h). M = 2N rows of z (M, D), 64-row by 64-column tiles.
 //   nt_xent_forward_kernel   per (row tile, column split): similarity tiles from shared-memory
 //                            tiles of z, an online softmax per row -> (m, l, s_pos) per split
 //   nt_xent_merge_kernel     per row: merges the splits' (m, l) into lse, ℓ_i = lse_i − s_i,pos

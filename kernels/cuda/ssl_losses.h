@@ -1,5 +1,5 @@
 #pragma once
-// The three fused SSL losses of DESIGN §5 on the device, float32, forward + backward:
+// The three fused SSL losses of docs/design.md §5 on the device, float32, forward + backward:
 // barlow_twins.cu, nt_xent.cu, byol.cu. The math, the shapes and the gradient formulas are those
 // of the CPU kernels (kernels/cpu/ssl_losses.h, whose `*_ref` in double are the tests' oracle);
 // these launchers mirror their signatures, plus a device workspace and a stream (backend.h).

@@ -1,5 +1,5 @@
 // The host side of the SIMT emulator: schedule configuration, launch validation and the pool
-// of OS threads that runs the blocks of a grid (DESIGN §4).
+// of OS threads that runs the blocks of a grid (docs/design.md §4).
 #include <algorithm>
 #include <atomic>
 #include <charconv>

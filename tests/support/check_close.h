@@ -1,5 +1,5 @@
 #pragma once
-// Elementwise comparison of a kernel's output with its reference (DESIGN §7):
+// Elementwise comparison of a kernel's output with its reference (docs/design.md §7):
 // |got − ref| <= atol + rtol·|ref|; prints the first mismatches; skips non-finite refs.
 #include <catch2/catch.hpp>
 

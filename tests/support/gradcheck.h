@@ -1,5 +1,5 @@
 #pragma once
-// Finite-difference gradient checks in float64 (DESIGN §7). The function's output is reduced
+// Finite-difference gradient checks in float64 (docs/design.md §7). The function's output is reduced
 // to a scalar L = Σ out ⊙ W with a fixed random W, so every output element is exercised; each
 // input element's ∂L/∂x is compared with the central difference (L(x+h) − L(x−h)) / 2h.
 #include <catch2/catch.hpp>

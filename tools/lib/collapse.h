@@ -1,5 +1,5 @@
 #pragma once
-// Collapse metrics of embeddings Z (N, D), logged each epoch (DESIGN §5 "Evaluation").
+// Collapse metrics of embeddings Z (N, D), logged each epoch (docs/design.md §5 "Evaluation").
 #include "engine/tensor.h"
 
 namespace bt::tools {

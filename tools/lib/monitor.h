@@ -1,6 +1,6 @@
 #pragma once
 // The per-epoch health check of a training run: kNN accuracy of the backbone's features on
-// the labelled split (a memory bank of training images, DESIGN §5: cosine, k = 200, T = 0.1)
+// the labelled split (a memory bank of training images, docs/design.md §5: cosine, k = 200, T = 0.1)
 // and the collapse metrics of the last batch's embeddings.
 #include <memory>
 #include <string>

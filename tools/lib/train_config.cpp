@@ -7,7 +7,7 @@
 namespace bt::tools {
 
 void TrainConfig::apply_method_defaults() {
-  // CIFAR recipes at batch 256 (solo-learn configs; DESIGN §5 table).
+  // CIFAR recipes at batch 256 (solo-learn configs; docs/design.md §5 table).
   struct Recipe {
     const char* optimizer;
     double lr, wd, bias_lr_scale;
@@ -21,7 +21,7 @@ void TrainConfig::apply_method_defaults() {
   if (lr <= 0) lr = r.lr;
   if (weight_decay < 0) weight_decay = r.wd;
   if (bias_lr_scale < 0) bias_lr_scale = r.bias_lr_scale;
-  // SimSiam's own augmentation (its repository), not SimCLR's stronger jitter that DESIGN §5 gives
+  // SimSiam's own augmentation (its repository), not SimCLR's stronger jitter that docs/design.md §5 gives
   // it: on CIFAR-10 (bench/cifar10_runs.sh) kNN 43.5 % against 35.7 % after the same 10 epochs.
   if (views.empty()) views = m == "barlow" || m == "byol" ? "asymmetric" : m == "simclr" ? "symmetric" : "simsiam";
   if (warmup_epochs < 0) warmup_epochs = std::min<int64_t>(10, epochs / 10);
