@@ -19,6 +19,7 @@
 #include <new>
 #include <vector>
 
+#include "simt_check.h"
 #include "simt_internal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -152,6 +153,7 @@ void switch_to(Worker& w, Thread* me, Thread* to) {
   bc::fiber& dst = to ? to->fib : w.sched;
   w.current = to;
   if (to) threadIdx = to->idx;
+  check_thread(to ? to->linear : kNoThread);
   w.from_slot = me ? &me->fib : &w.sched;
   void** fake = me ? &me->fake_stack : &w.sched_fake;
 #if SIMT_ASAN
@@ -300,7 +302,7 @@ void push_lanes(Worker& w, unsigned warp, unsigned lanes) {
 // Computes every lane's result of a completed collective (PTX shfl.sync semantics).
 void complete(Worker& w, unsigned warp, unsigned need, Collective op) {
   Thread* lane0 = &w.threads[warp * 32];
-  if (op == Collective::syncwarp) return;
+  if (op == Collective::syncwarp) return check_syncwarp(warp, need);
   if (op == Collective::ballot) {
     unsigned bits = 0;
     for (unsigned l = 0; l < 32; ++l)
@@ -404,6 +406,7 @@ void release_or_report(Worker& w) {
   }
   w.barrier_result = r;
   w.n_barrier = 0;
+  check_barrier_released();
   w.ready.clear();
   w.head = 0;
   for (unsigned k = 0; k < w.nthreads; ++k) {
@@ -480,12 +483,24 @@ void run_block(const LaunchDesc& d, const Schedule& schedule, uint64_t linear) {
     t.pred = 0;
     w.ready.push_back(w.kind == Schedule::reverse ? n - 1 - i : i);
   }
+  check_block_begin(d.kernel, w.smem, d.smem, n);
   try {
     schedule_block(w);
   } catch (...) {
+    check_block_end();
     w.d = nullptr;
     w.drop_fibers();  // some are suspended mid-kernel: unwind them
     throw;
+  }
+  const CheckProblem problem = check_problem();
+  check_block_end();
+  if (!problem.kind.empty()) {
+    try {
+      fail(w, problem.kind.c_str(), problem.detail, nullptr);
+    } catch (...) {
+      w.d = nullptr;
+      throw;
+    }
   }
   w.d = nullptr;
 }

@@ -97,9 +97,12 @@ inline thread_local uint64_t block_epoch = 0;
 inline thread_local std::size_t block_static_shared = 0;  // bytes declared by the running block
 // Throws simt::Error naming the kernel (simt_block.cpp).
 [[noreturn]] void static_shared_overflow(std::size_t bytes);
-inline void shared_first_touch(void* p, std::size_t bytes, uint64_t& epoch) {
+// Registers the variable with the block's shared-memory race check (simt_check.cpp).
+void shared_declared(void* p, std::size_t bytes, const char* name);
+inline void shared_first_touch(void* p, std::size_t bytes, const char* name, uint64_t& epoch) {
   if (epoch != block_epoch) {
     epoch = block_epoch;
+    shared_declared(p, bytes, name);
     block_static_shared += bytes;
     if (block_static_shared > kMaxStaticShared) static_shared_overflow(block_static_shared);
     std::memset(p, 0xFF, bytes);
@@ -125,7 +128,7 @@ T from_bits(uint64_t b) {
 #define SIMT_SHARED(T, name, dims)                \
   static thread_local T name dims;                \
   static thread_local uint64_t name##_simt_epoch; \
-  ::simt::detail::shared_first_touch(&name, sizeof(name), name##_simt_epoch)
+  ::simt::detail::shared_first_touch(&name, sizeof(name), "static shared `" #name "`", name##_simt_epoch)
 #define SIMT_DYNAMIC_SHARED(T, name) T* name = static_cast<T*>(::simt::detail::dynamic_shared())
 
 // ---- barriers ------------------------------------------------------------------------------

@@ -185,6 +185,50 @@ std::string guard_problem() {
   return "";
 }
 
+void arena_range(uintptr_t& lo, std::size_t& size) noexcept {
+  Arena& a = Arena::get();
+  lo = reinterpret_cast<uintptr_t>(a.base);
+  size = a.reserved;
+}
+
+bool live_range(const void* p, std::size_t bytes, uintptr_t& lo, uintptr_t& hi) {
+  Arena& a = Arena::get();
+  std::lock_guard lock(a.mu);
+  auto it = a.find_locked(p, bytes);
+  if (it == a.live.end()) return false;
+  lo = it->first;
+  hi = it->first + it->second.bytes;
+  return true;
+}
+
+bool arena_mapped(const void* p) {
+  Arena& a = Arena::get();
+  std::lock_guard lock(a.mu);
+  const auto addr = reinterpret_cast<uintptr_t>(p), base = reinterpret_cast<uintptr_t>(a.base);
+  return addr >= base && addr < base + round_up(a.top, kPage);
+}
+
+std::string describe_bad_access(const void* p, std::size_t bytes) {
+  Arena& a = Arena::get();
+  std::lock_guard lock(a.mu);
+  const auto addr = reinterpret_cast<uintptr_t>(p);
+  std::string what = std::to_string(bytes) + " bytes at " + hex(p) + ": ";
+  auto it = a.live.upper_bound(addr);  // the nearest live allocation at or below p
+  if (it != a.live.begin()) {
+    --it;
+    const std::size_t off = addr - it->first, size = it->second.bytes;
+    if (off < it->second.capacity)
+      return what + "byte " + std::to_string(off) + " of a " + std::to_string(size) + "-byte device buffer at " +
+             hex(reinterpret_cast<void*>(it->first)) + " (" +
+             (off < size ? "runs past its end" : std::to_string(off - size) + " bytes past its end") + ")";
+  }
+  for (const auto& [capacity, start] : a.free_blocks)
+    if (addr >= start && addr < start + capacity)
+      return what + "byte " + std::to_string(addr - start) + " of a freed device buffer at " +
+             hex(reinterpret_cast<void*>(start));
+  return what + (addr < reinterpret_cast<uintptr_t>(a.base) + a.top ? "between device buffers" : "unallocated device memory");
+}
+
 }  // namespace detail
 
 namespace testing {

@@ -59,6 +59,14 @@ std::string kernel_pointer_problem(const void* p);
 // "" when every live allocation's guard zone is intact, else which one was written (its guard
 // is then restored, so it is reported once).
 std::string guard_problem();
+// For the access checks of instrumented kernel code (simt_check.cpp): the reserved address
+// range ([lo, lo + size), 0 bytes before the first allocation); whether [p, p + bytes) lies in
+// one live allocation, which is then [*lo, *hi); and what an access outside one touched.
+void arena_range(uintptr_t& lo, std::size_t& size) noexcept;
+bool live_range(const void* p, std::size_t bytes, uintptr_t& lo, uintptr_t& hi);
+std::string describe_bad_access(const void* p, std::size_t bytes);
+// Whether p lies in the part of the arena that is mapped (accessible during a launch).
+bool arena_mapped(const void* p);
 }  // namespace detail
 
 namespace testing {

@@ -181,8 +181,9 @@ void run(const LaunchDesc& d) {
     }
   }
   pool.run(job, num_threads());
+  const std::string why = guard_problem();  // restores an overwritten guard even when the launch failed
   if (job.error) std::rethrow_exception(job.error);
-  if (std::string why = guard_problem(); !why.empty())
+  if (!why.empty())
     throw Error("simt: kernel `" + kernel_name(d.kernel) + "` launched at " + site_str(d.where) + " " + why);
 }
 
