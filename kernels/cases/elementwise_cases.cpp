@@ -3,9 +3,9 @@
 //   fast  bt::cpu::unary / binary / relu_backward / axpy / strided_copy (kernels/cpu/elementwise.h)
 //   simt  bt::cuda::* (kernels/cuda/elementwise.h, the copies kernels/cuda/copy.h) on the SIMT
 //         emulator; cuda on a GPU
-// Not every op has both: axpby (general β) and add_relu are CUDA-only, exp and the broadcast
-// bias add CPU-only. Outputs are NaN before the run, except axpby's y (read: y = αx + βy)
-// which starts random.
+// Not every op has both: axpby (general β) and add_relu are CUDA-only, the broadcast bias add
+// CPU-only. log, sqrt and pow take x in [0.1, 3], div a divisor of magnitude in [0.5, 2].
+// Outputs are NaN before the run, except axpby's y (read: y = αx + βy) which starts random.
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -19,7 +19,9 @@
 namespace bt::cases {
 namespace {
 
-enum class Op { relu, relu_backward, add, mul, scale, axpby, axpy, add_relu, exp, bias_add, transpose, broadcast };
+enum class Op {
+  relu, relu_backward, add, mul, div, scale, axpby, axpy, add_relu, exp, log, sqrt, pow, bias_add, transpose, broadcast
+};
 
 struct Spec {
   Op op;
@@ -29,6 +31,7 @@ struct Spec {
 };
 
 constexpr float kAlpha = 0.5f, kBeta = -0.25f;  // scale, axpby, axpy
+constexpr float kPow = 1.5f;                     // pow: y = x^kPow
 constexpr int64_t kBiasC = 16, kBiasHW = 7;     // bias_add: x (n / (C·HW), C, HW) + bias (C); broadcast: bias
 
 struct OpInfo {
@@ -45,11 +48,15 @@ OpInfo info(Op op) {
     case Op::relu_backward: return {"relu_backward", 2, 1, 3, true, true};
     case Op::add: return {"add", 2, 1, 3, true, true};
     case Op::mul: return {"mul", 2, 1, 3, true, true};
+    case Op::div: return {"div", 2, 1, 3, true, true};
     case Op::scale: return {"scale", 1, 1, 2, true, true};
     case Op::axpby: return {"axpby", 1, 3, 3, false, true};
     case Op::axpy: return {"axpy (axpby beta=1)", 1, 2, 3, true, true};
     case Op::add_relu: return {"add_relu", 2, 2, 3, false, true};
-    case Op::exp: return {"exp", 1, 1, 2, true, false};
+    case Op::exp: return {"exp", 1, 1, 2, true, true};
+    case Op::log: return {"log", 1, 1, 2, true, true};
+    case Op::sqrt: return {"sqrt", 1, 1, 2, true, true};
+    case Op::pow: return {"pow (scalar exponent)", 1, 1, 2, true, true};
     case Op::bias_add: return {"bias_add (N,C,HW)+(C)", 2, 1, 2, true, false};
     case Op::transpose: return {"transpose copy", 1, 0, 2, true, true};
     case Op::broadcast: return {"broadcast copy (C)->(N,C,HW)", 1, 0, 1, true, true};
@@ -71,11 +78,15 @@ void reference(const Spec& s, CaseData& d) {
       case Op::relu_backward: out = x > 0 ? b[size_t(i)] : 0.0; break;
       case Op::add: out = x + b[size_t(i)]; break;
       case Op::mul: out = x * b[size_t(i)]; break;
+      case Op::div: out = x / b[size_t(i)]; break;
       case Op::scale: out = kAlpha * x; break;
       case Op::axpby: out = kAlpha * x + kBeta * out; break;
       case Op::axpy: out = kAlpha * x + out; break;
       case Op::add_relu: out = std::max(x + b[size_t(i)], 0.0); break;
       case Op::exp: out = std::exp(x); break;
+      case Op::log: out = std::log(x); break;
+      case Op::sqrt: out = std::sqrt(x); break;
+      case Op::pow: out = std::pow(x, double(kPow)); break;
       case Op::bias_add: out = x + b[size_t(i / kBiasHW % kBiasC)]; break;
       case Op::transpose: out = a[size_t(i % s.rows * cols + i / s.rows)]; break;  // y (cols, rows)
       case Op::broadcast: out = a[size_t(i / kBiasHW % kBiasC)]; break;
@@ -105,9 +116,13 @@ void run_fast(const Spec& s, CaseData& d) {
     case Op::relu_backward: cpu::relu_backward(s.n, a, b, y); break;
     case Op::add: cpu::binary(cpu::BinaryOp::add, 1, &s.n, a, &one, b, &one, y); break;
     case Op::mul: cpu::binary(cpu::BinaryOp::mul, 1, &s.n, a, &one, b, &one, y); break;
+    case Op::div: cpu::binary(cpu::BinaryOp::div, 1, &s.n, a, &one, b, &one, y); break;
     case Op::scale: cpu::unary(cpu::UnaryOp::mul_scalar, s.n, a, y, kAlpha); break;
     case Op::axpy: cpu::axpy(s.n, kAlpha, a, y); break;
     case Op::exp: cpu::unary(cpu::UnaryOp::exp, s.n, a, y); break;
+    case Op::log: cpu::unary(cpu::UnaryOp::log, s.n, a, y); break;
+    case Op::sqrt: cpu::unary(cpu::UnaryOp::sqrt, s.n, a, y); break;
+    case Op::pow: cpu::unary(cpu::UnaryOp::pow, s.n, a, y, kPow); break;
     case Op::bias_add: {
       const int64_t shape[3] = {s.n / (kBiasC * kBiasHW), kBiasC, kBiasHW};
       const int64_t a_strides[3] = {kBiasC * kBiasHW, kBiasHW, 1}, b_strides[3] = {0, 1, 0};
@@ -134,6 +149,11 @@ void run_cuda(const Spec& s, const std::string& version, CaseData& d) {
       case Op::relu_backward: cuda::relu_backward<B>(s.n, a, b, y, nullptr); break;
       case Op::add: cuda::add<B>(s.n, a, b, y, nullptr); break;
       case Op::mul: cuda::mul<B>(s.n, a, b, y, nullptr); break;
+      case Op::div: cuda::div<B>(s.n, a, b, y, nullptr); break;
+      case Op::exp: cuda::exp_forward<B>(s.n, a, y, nullptr); break;
+      case Op::log: cuda::log_forward<B>(s.n, a, y, nullptr); break;
+      case Op::sqrt: cuda::sqrt_forward<B>(s.n, a, y, nullptr); break;
+      case Op::pow: cuda::pow_scalar<B>(s.n, a, kPow, y, nullptr); break;
       case Op::scale: cuda::scale<B>(s.n, kAlpha, a, y, nullptr); break;
       case Op::axpby: cuda::axpby<B>(s.n, kAlpha, a, kBeta, y, nullptr); break;
       case Op::axpy: cuda::axpby<B>(s.n, kAlpha, a, 1.0f, y, nullptr); break;
@@ -168,15 +188,19 @@ KernelCase elementwise_case(const Spec& s) {
                                                              : std::vector<int64_t>{s.n};
     const std::vector<int64_t> x_shape = s.op == Op::broadcast ? std::vector<int64_t>{kBiasC} : shape;
     Buffer& x = d.inputs.emplace_back(s.op == Op::relu_backward ? "y" : "x", DType::f32, x_shape);
-    x.fill_uniform(1, -2, 2);
-    for (int64_t i = 0; i < x.numel(); i += 7) x.set(i, 0);  // exact zeros: the ReLU kink
+    const bool positive = s.op == Op::log || s.op == Op::sqrt || s.op == Op::pow;
+    x.fill_uniform(1, positive ? 0.1 : -2, positive ? 3 : 2);
+    if (!positive)
+      for (int64_t i = 0; i < x.numel(); i += 7) x.set(i, 0);  // exact zeros: the ReLU kink
     if (s.op == Op::relu_backward)  // the forward output: max(x, 0)
       for (int64_t i = 0; i < x.numel(); ++i) x.set(i, std::max(x.get(i), 0.0));
     if (op.inputs > 1) {
       const int64_t nb = s.op == Op::bias_add ? kBiasC : s.n;
-      d.inputs.emplace_back(s.op == Op::relu_backward ? "dy" : s.op == Op::bias_add ? "bias" : "b", DType::f32,
-                            std::vector<int64_t>{nb})
-          .fill_uniform(2, -2, 2);
+      Buffer& b = d.inputs.emplace_back(s.op == Op::relu_backward ? "dy" : s.op == Op::bias_add ? "bias" : "b",
+                                        DType::f32, std::vector<int64_t>{nb});
+      b.fill_uniform(2, s.op == Op::div ? 0.5 : -2, 2);
+      if (s.op == Op::div)  // divisors of both signs, away from 0
+        for (int64_t i = 1; i < b.numel(); i += 2) b.set(i, -b.get(i));
     }
     const int64_t batch = s.n / (kBiasC * kBiasHW);
     Buffer& y = d.outputs.emplace_back("y", DType::f32,
@@ -200,8 +224,9 @@ KernelCase elementwise_case(const Spec& s) {
   return c;
 }
 
-constexpr Op kOps[] = {Op::relu,     Op::relu_backward, Op::add,      Op::mul,       Op::scale,    Op::axpby,
-                       Op::axpy,     Op::add_relu,      Op::exp,      Op::bias_add,  Op::transpose, Op::broadcast};
+constexpr Op kOps[] = {Op::relu, Op::relu_backward, Op::add,  Op::mul,       Op::div,      Op::scale,
+                       Op::axpby, Op::axpy,        Op::add_relu, Op::exp, Op::log, Op::sqrt, Op::pow,
+                       Op::bias_add, Op::transpose, Op::broadcast};
 
 // About n elements for an op: bias_add and broadcast need a multiple of C·HW; transpose an odd number of
 // rows near √n / 2 (so rows ≠ cols) times the columns that fit.
