@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "engine/serialize/safetensors.h"
@@ -29,7 +30,7 @@ std::string mpirun(int ranks) {
 std::string tiny_run(const std::string& method, const std::string& out, double lr = 0.01) {
   return std::string(BT_TRAIN_EXE) + " --method " + method +
          " --width 4 --head-scale 0.01 --batch 12 --synthetic-size 240 --image-size 16"
-         " --val-split 0 --threads 1 --sync-bn all --log-every 1 --dist-timeout 60 --lr " + std::to_string(lr) +
+         " --val-split 0 --threads 1 --sync-bn all --log-every 1 --dist-timeout 60 --lr " + (std::ostringstream() << lr).str() +
          " --out " + out;
 }
 
@@ -71,43 +72,45 @@ std::vector<double> step_losses(const std::string& log) {
 
 }  // namespace
 
-TEST_CASE("mpirun -np 2 and 3 bt_train: the same losses and weights as one process after 20 steps (Barlow Twins: losses of 3)") {
+TEST_CASE("mpirun -np 2 and 3 bt_train: the same losses and weights as one process after 20 steps") {
   bt::testing::TempDir dir;
   // Float32: world K sums in another order than one process (~1e-7 relative per sum), and
   // training amplifies that as much as it amplifies any rounding: the reference for "close" is
   // one process run with 1 and with 2 OpenMP threads, where only the order of the sums differs.
-  // BYOL, SimSiam, SimCLR at lr 0.01 (LARS; SimSiam SGD): that difference and world K's are
-  // both ≤ 1e-4 of each tensor's scale after 20 steps (at lr 0.05 SimCLR's reach O(1) for both);
-  // 1e-3 is far below a real error (a 1/W factor or a missed rank moves the second step's loss
-  // by > 1e-2). Barlow Twins on this 4-channel network is chaotic at every lr tried (1e-3 to
-  // 0.05): the 1-vs-2-thread runs part by O(1) within 10 steps on the old synthetic set and
-  // within 5 on the current one (data/synthetic.h), and its gradients (so the momentum buffers
-  // of the checkpoint) part by O(1) within 3 steps while the losses still agree to 2e-2. Its
-  // losses are compared for 3 steps at lr 0.05; its one-step gradients are compared against one
-  // process in test_dist_ranks.
+  // At the lrs below, world K and one process are within 1e-4 of each tensor's scale after
+  // 20 steps; 1e-3 is far below a real error (a 1/W factor or a missed rank changes the update
+  // itself, and the weights moved from where they started by > 1e-2 of their scale, checked
+  // below, so such an error shows at ≥ 1e-2).
+  // Barlow Twins runs at a smaller lr: on this 4-channel network with 12 images, one process
+  // with 1 and with 2 threads (the same data, bit-identical forward passes) stay within 1e-5
+  // for 20 steps at lr 1e-4 but part by 1e-3 at step 5 and O(1) by step 10 at any lr from 1e-3
+  // to 0.05, LARS or SGD alike: the training itself is chaotic there (likely the 1/σ of its
+  // per-dimension standardisation over 12 samples), not world K.
   struct Case {
     const char* method;
-    int steps;
-    double lr, tolerance;
+    double lr;
   };
-  for (const Case& m : {Case{"barlow", 3, 0.05, 2e-2}, Case{"byol", 20, 0.01, 1e-3},
-                        Case{"simsiam", 20, 0.01, 1e-3}, Case{"simclr", 20, 0.01, 1e-3}}) {
+  const double tolerance = 1e-3;
+  const std::string steps = " --epochs 1 --max-steps-per-epoch 20";
+  for (const Case& m : {Case{"barlow", 1e-4}, Case{"byol", 0.01}, Case{"simsiam", 0.01}, Case{"simclr", 0.01}}) {
     INFO(m.method);
-    const std::string steps = " --epochs 1 --max-steps-per-epoch " + std::to_string(m.steps);
-    const std::string one = dir / (std::string(m.method) + "_w1");
+    const std::string one = dir / (std::string(m.method) + "_w1"), still = dir / (std::string(m.method) + "_still");
     run_ok("OMP_NUM_THREADS=1 " + tiny_run(m.method, one, m.lr) + steps);
+    run_ok("OMP_NUM_THREADS=1 " + tiny_run(m.method, still, 1e-12) + steps);  // the same batches, weights ~fixed
+    const double moved = max_relative_difference(one + "/checkpoint.safetensors", still + "/checkpoint.safetensors");
+    CHECK(moved > 10 * tolerance);
     const std::vector<double> ref = step_losses(one + "/log.jsonl");
-    REQUIRE(ref.size() == size_t(m.steps));
+    REQUIRE(ref.size() == 20);
     for (int ranks : {2, 3}) {
       INFO(ranks << " ranks");
       const std::string k = dir / (std::string(m.method) + "_w" + std::to_string(ranks));
       run_ok(mpirun(ranks) + tiny_run(m.method, k, m.lr) + steps);
       const std::vector<double> losses = step_losses(k + "/log.jsonl");  // rank 0 alone logged, once
       REQUIRE(losses.size() == ref.size());
-      for (size_t s = 0; s < ref.size(); ++s)
-        CHECK(losses[s] == Approx(ref[s]).epsilon(m.tolerance).margin(m.tolerance));
-      if (std::string(m.method) != "barlow")
-        CHECK(max_relative_difference(k + "/checkpoint.safetensors", one + "/checkpoint.safetensors") < m.tolerance);
+      for (size_t s = 0; s < ref.size(); ++s) CHECK(losses[s] == Approx(ref[s]).epsilon(tolerance).margin(tolerance));
+      const double apart = max_relative_difference(k + "/checkpoint.safetensors", one + "/checkpoint.safetensors");
+      INFO("moved " << moved << ", world " << ranks << " vs 1: " << apart);
+      CHECK(apart < tolerance);
     }
   }
 }
