@@ -125,6 +125,15 @@ TEST_CASE("bt_train's synthetic demo trains at the method's recipe and prints it
   CHECK_THAT(simsiam_out, Catch::Contains("sgd lr 0.5 x 16/256") && Catch::Contains("views simsiam"));
 }
 
+TEST_CASE("bt_train without validation images says the kNN monitor is off, never 'nan%'") {
+  bt::testing::TempDir dir;
+  const Outcome o = run(std::string(BT_TRAIN_EXE) + kTinyRun + " --val-split 0 --out " + (dir / "run"));
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  CHECK_THAT(o.output, Catch::Contains("kNN top-1 off (no validation images)"));
+  CHECK_THAT(o.output, !Catch::Contains("nan"));
+}
+
 TEST_CASE("bt_train --device simt: a whole run with the CUDA kernels on the emulator") {
   bt::testing::TempDir dir;
   const std::string out = dir / "run";

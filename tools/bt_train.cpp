@@ -7,6 +7,7 @@
 #include "engine/device.h"
 #include "kernels/cpu/blas_core.h"
 #include "tools/lib/finite_flags.h"
+#include "tools/lib/monitor.h"
 #include "tools/lib/trainer.h"
 
 using namespace bt;
@@ -112,8 +113,8 @@ int main(int argc, char** argv) {
     const tools::TrainResult r = tools::train(c, group);
     const tools::EpochRecord& last = r.epochs.back();
     if (group->rank() == 0)
-      std::printf("done: %ld epochs, final loss %.4f, kNN top-1 %.2f%%; outputs in %s\n", long(last.epoch), last.loss,
-                  100.0 * last.knn_top1, c.out.c_str());
+      std::printf("done: %ld epochs, final loss %.4f, kNN top-1 %s; outputs in %s\n", long(last.epoch), last.loss,
+                  tools::knn_text(last.knn_top1).c_str(), c.out.c_str());
     return 0;
   } catch (const std::exception& e) {
     // A failing rank ends all of them now rather than leaving them at their next collective.

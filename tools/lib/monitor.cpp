@@ -1,5 +1,6 @@
 #include "tools/lib/monitor.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "data/split.h"
@@ -45,8 +46,15 @@ EpochRecord Monitor::evaluate(methods::Method& method) const {
 
 std::string Monitor::summary(const EpochRecord& r) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "loss %.4f  kNN top-1 %.2f%%  emb std %.4f  eff. rank %.1f  %.0f img/s", r.loss,
-                100.0 * r.knn_top1, r.embedding_std, r.effective_rank, r.images_per_s);
+  std::snprintf(buf, sizeof buf, "loss %.4f  kNN top-1 %s  emb std %.4f  eff. rank %.1f  %.0f img/s", r.loss,
+                knn_text(r.knn_top1).c_str(), r.embedding_std, r.effective_rank, r.images_per_s);
+  return buf;
+}
+
+std::string knn_text(double top1) {
+  if (std::isnan(top1)) return "off (no validation images)";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * top1);
   return buf;
 }
 

@@ -36,4 +36,7 @@ class Monitor {
   MonitorOptions options_;
 };
 
+// "12.34%", or "off (no validation images)" for the NaN of a run without a val split.
+std::string knn_text(double top1);
+
 }  // namespace bt::tools
