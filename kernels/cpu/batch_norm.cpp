@@ -126,6 +126,26 @@ namespace {
 
 constexpr int64_t kBlock1d = 64;
 constexpr int64_t kParallelMin = 1 << 15;
+constexpr int64_t kSumBlock = 256;
+
+// (Σ_i fa(i), Σ_i fb(i)) over i < n, given add(i, a, b) that adds both terms: SIMD sums in T over
+// blocks of kSumBlock values, the block sums added in double. A plain float sum of n values errs
+// by up to ~n·ε·Σ|term|, which loses Σ dy (it cancels: |Σ dy| ≪ Σ |dy|) at n = 64K; blocking
+// bounds that by kSumBlock·ε while the inner loop stays vectorised (a double accumulator in the
+// loop is ~5× slower).
+template <class T, class Add>
+std::pair<double, double> blocked_sums(int64_t n, Add add) {
+  double a = 0, b = 0;
+  for (int64_t i0 = 0; i0 < n; i0 += kSumBlock) {
+    const int64_t i1 = std::min(n, i0 + kSumBlock);
+    T sa = 0, sb = 0;
+#pragma omp simd reduction(+ : sa, sb)
+    for (int64_t i = i0; i < i1; ++i) add(i, sa, sb);
+    a += sa;
+    b += sb;
+  }
+  return {a, b};
+}
 
 template <class T, bool Relu>
 inline T masked(T g, const T* y, int64_t i) {
@@ -167,14 +187,12 @@ void channel_stats(int64_t N, int64_t C, int64_t HW, const T* x, double* mean, d
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t r = 0; r < N * C; ++r) {
     const T* row = x + r * HW;
-    T s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t i = 0; i < HW; ++i) s += row[i];
-    const T m = s / T(HW);
-    T q = 0;
-#pragma omp simd reduction(+ : q)
-    for (int64_t i = 0; i < HW; ++i) q += (row[i] - m) * (row[i] - m);
-    rmean[r] = m;  // q is the sum of squares about exactly this mean
+    const double m = blocked_sums<T>(HW, [=](int64_t i, T& s, T&) { s += row[i]; }).first / HW;
+    const T mt = T(m);
+    const double q =
+        blocked_sums<T>(HW, [=](int64_t i, T& q, T&) { q += (row[i] - mt) * (row[i] - mt); })
+            .first;
+    rmean[r] = m;  // q is about mt, m rounded to T: too large by HW·(m − mt)², negligible
     rm2[r] = q;
   }
   for (int64_t c = 0; c < C; ++c) {
@@ -221,13 +239,11 @@ void channel_grad_sums(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x
   for (int64_t r = 0; r < N * C; ++r) {
     const int64_t o = r * HW;
     const T mu = mean[r % C];
-    T a = 0, b = 0;
-#pragma omp simd reduction(+ : a, b)
-    for (int64_t i = 0; i < HW; ++i) {
+    const auto [a, b] = blocked_sums<T>(HW, [=](int64_t i, T& sa, T& sb) {
       const T g = masked<T, Relu>(dy[o + i], y, o + i);
-      a += g;
-      b += g * (x[o + i] - mu);
-    }
+      sa += g;
+      sb += g * (x[o + i] - mu);
+    });
     ra[r] = a;
     rb[r] = b;
   }
