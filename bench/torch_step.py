@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
-"""Times the training step of bench step_bench in PyTorch, for comparison with bt.
+"""Times the training step of tools/step_bench in PyTorch, for comparison with bt.
 
-Developer-side only (Debian python3-torch; run with /usr/bin/python3). Builds the same
-ResNet-18 (CIFAR stem, torchvision layout), the same heads and losses as bt's methods, a
-LARS-like SGD step, and times forward (two views) + loss + backward + update.
+Developer-side only: PyTorch 2.x from PyPI in a venv (bench/compare_torch.sh makes one). Builds
+the same ResNet-18 (CIFAR stem, torchvision layout), the same heads and losses as bt's methods,
+an SGD step, and times forward (two views) + loss + backward + update.
 
-    /usr/bin/python3 bench/torch_step.py --batch 128 --width 16 --bt-json out/step.json
-prints ms/step per method and, with --bt-json (from `step_bench --json`), bt's time as a ratio.
+    python bench/torch_step.py --batch 128 --width 16 --bt-json out/step.json
+prints ms/step per method and, with --bt-json (from `step_bench --json`), bt's time as a ratio;
+--json FILE writes ms/step, img/s, peak RSS and the step's FLOPs (PyTorch's FlopCounterMode:
+convolutions and matrix products, forward and backward) per method. --bf16 times the step under
+CPU bf16 autocast.
 """
 import argparse
+import contextlib
 import json
+import resource
 import time
 
 import torch
+import torch.utils.flop_counter
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -112,31 +118,49 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--bt-json", help="step_bench --json output to compare with")
+    ap.add_argument("--json", help="write the results as JSON to this file")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast (CPU)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)  # torch starts with 1 thread on these machines
     bt = {}
     if args.bt_json:
         bt = {r["method"]: r for r in json.load(open(args.bt_json))}
     print(f"{'method':8} {'torch ms':>9} {'bt ms':>9} {'torch/bt':>9}")
+    results = []
     for method in args.methods:
         torch.manual_seed(0)
         model, loss_fn = build(method, args.width, args.head_scale)
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
         a = torch.randn(args.batch, 3, args.image, args.image)
         b = torch.randn(args.batch, 3, args.image, args.image)
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if args.bf16 else contextlib.nullcontext()
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            with autocast:
+                loss = loss_fn(model, a, b)
+            loss.backward()
+            opt.step()
+
         times = []
         for r in range(args.repeats + 1):
             t0 = time.perf_counter()
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model, a, b)
-            loss.backward()
-            opt.step()
+            step()
             if r > 0:
                 times.append((time.perf_counter() - t0) * 1000)
         ms = sorted(times)[len(times) // 2]
+        with torch.utils.flop_counter.FlopCounterMode(display=False) as counter:
+            step()
+        results.append({"method": method, "batch": args.batch, "width": args.width, "ms_per_step": ms,
+                        "images_per_s": 2 * args.batch / (ms / 1000),
+                        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                        "flops_per_step": counter.get_total_flops(), "bf16": args.bf16})
         ref = bt.get(method, {}).get("ms_per_step")
         ratio = f"{ms / ref:9.2f}" if ref else "        -"
         print(f"{method:8} {ms:9.1f} {ref if ref else float('nan'):9.1f} {ratio}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
 
 
 if __name__ == "__main__":
