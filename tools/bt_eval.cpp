@@ -19,8 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/device.h"
+#include "engine/process_env.h"
 #include "engine/serialize/safetensors.h"
-#include "kernels/cpu/blas_core.h"
 #include "tools/lib/dataset_spec.h"
 #include "tools/lib/features.h"
 #include "tools/lib/finite_flags.h"
@@ -214,7 +214,7 @@ CLI::Validator numeric_check(const char* what, bool (*ok)(double)) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cpu::select_blas_core(argv);
+  prepare_process(argv);
   Args a;
   const CLI::Validator positive = numeric_check("positive", [](double v) { return v > 0; });
   const CLI::Validator non_negative = numeric_check("non-negative", [](double v) { return v >= 0; });

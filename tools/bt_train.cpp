@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "engine/device.h"
-#include "kernels/cpu/blas_core.h"
+#include "engine/process_env.h"
 #include "tools/lib/finite_flags.h"
 #include "tools/lib/monitor.h"
 #include "tools/lib/trainer.h"
@@ -13,7 +13,7 @@
 using namespace bt;
 
 int main(int argc, char** argv) {
-  cpu::select_blas_core(argv);
+  prepare_process(argv);
   tools::TrainConfig c;
   std::string stem = "cifar";
   std::string lambda = "0.0051";

@@ -18,6 +18,7 @@
 #include "kernels/cases/alloc_count.h"
 #include "kernels/cases/check.h"
 #include "kernels/cases/families.h"
+#include "engine/process_env.h"
 #include "kernels/cpu/blas_core.h"
 
 using namespace bt::cases;
@@ -191,7 +192,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   opt.cpu_clock = clock == "cpu";
-  if (!opt.keep_blas_core) bt::cpu::select_blas_core(argv);  // OpenBLAS's AVX-512 kernels (blas_core.h)
+  bt::prepare_process(argv, {.select_blas_core = !opt.keep_blas_core});  // engine/process_env.h
   opt.load_start = load_average();
   if (opt.quick && app.count("--repeats") == 0) opt.repeats = 2;
   const bool json_out = app.count("--json") > 0;

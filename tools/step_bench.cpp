@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/ops.h"
+#include "engine/process_env.h"
 #include "engine/optim/lars.h"
 #include "engine/optim/param_groups.h"
-#include "kernels/cpu/blas_core.h"
 #include "methods/method.h"
 #include "tools/lib/finite_flags.h"
 
@@ -32,7 +32,7 @@ double peak_rss_mib() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cpu::select_blas_core(argv);
+  prepare_process(argv);
   CLI::App app{"Times one SSL training step per method on the CPU"};
   std::vector<std::string> methods{"barlow", "byol", "simsiam", "simclr"};
   int64_t batch = 128, width = 64, image = 32, repeats = 3;

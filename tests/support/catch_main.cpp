@@ -1,10 +1,10 @@
-// The Catch2 main of every test executable: selects the OpenBLAS kernels first (blas_core.h).
+// The Catch2 main of every test executable: sets the runtimes' environment first (engine/process_env.h).
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
-#include "kernels/cpu/blas_core.h"
+#include "engine/process_env.h"
 
 int main(int argc, char** argv) {
-  bt::cpu::select_blas_core(argv);
+  bt::prepare_process(argv);
   return Catch::Session().run(argc, argv);
 }
