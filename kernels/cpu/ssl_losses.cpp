@@ -1,5 +1,4 @@
 #include "kernels/cpu/ssl_losses.h"
-#include "kernels/cpu/dot.h"
 
 #include <algorithm>
 #include <cmath>
@@ -262,6 +261,15 @@ namespace {
 // softplus(x) = log(1 + e^x), without overflow for large x; softplus(−∞) = 0.
 double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 
+// a·b accumulated in double.
+template <class T>
+double dot_double(const T* a, const T* b, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += double(a[i]) * double(b[i]);
+  return s;
+}
+
 }  // namespace
 
 template <class T>
@@ -280,10 +288,8 @@ T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* saved) {
       const int64_t r0 = b * kRowBlock, nb = std::min(kRowBlock, M - r0);
       T m[kRowBlock];       // running max of each row's negatives
       double l[kRowBlock];  // running Σ exp(s − m) over the negatives
-      T s_pos[kRowBlock];   // s_i,pos(i), from the same tiles the backward recomputes
       std::fill(m, m + nb, T(-INFINITY));
       std::fill(l, l + nb, 0.0);
-      std::fill(s_pos, s_pos + nb, T(0));  // every row meets its positive in one of the tiles
       for (int64_t c0 = 0; c0 < M; c0 += kColTile) {
         const int64_t nt = std::min(kColTile, M - c0);
         gemm(false, true, nb, nt, D, inv_tau, z + r0 * D, D, z + c0 * D, D, T(0), S.data(), nt);
@@ -291,10 +297,7 @@ T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* saved) {
           T* s = S.data() + i * nt;
           const int64_t diag = r0 + i - c0, pc = positive(r0 + i, N) - c0;
           if (diag >= 0 && diag < nt) s[diag] = T(-INFINITY);
-          if (pc >= 0 && pc < nt) {
-            s_pos[i] = s[pc];
-            s[pc] = T(-INFINITY);  // the softmax runs over the negatives only
-          }
+          if (pc >= 0 && pc < nt) s[pc] = T(-INFINITY);  // the softmax runs over the negatives
           T mt = T(-INFINITY);
 #pragma omp simd reduction(max : mt)
           for (int64_t j = 0; j < nt; ++j) mt = std::max(mt, s[j]);
@@ -307,11 +310,15 @@ T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* saved) {
         }
       }
       for (int64_t i = 0; i < nb; ++i) {
+        const int64_t k = r0 + i;
+        // s_pos in double: its rounding error in float (a GEMM's, ~ε·√D/τ) would shift every
+        // ℓ and q of the row alike, where the negatives' errors average out.
+        const double s_pos = dot_double(z + k * D, z + positive(k, N) * D, D) / double(tau);
         // lse_neg = −∞ when there are no negatives (N = 1): then ℓ = 0.
         const double lse_neg = double(m[i]) + std::log(l[i]);
-        const double row_loss = softplus(lse_neg - double(s_pos[i]));
-        lse[r0 + i] = T(double(s_pos[i]) + row_loss);
-        ell[r0 + i] = T(row_loss);
+        const double row_loss = softplus(lse_neg - s_pos);
+        lse[k] = T(s_pos + row_loss);
+        ell[k] = T(row_loss);
         total += row_loss;
       }
     }

@@ -2,9 +2,9 @@
 // (docs/design.md §5; formulas in ssl_losses.h). M = 2N rows of z (M, D), 64-row by 64-column tiles.
 //   nt_xent_forward_kernel   per (row tile, column split): similarity tiles from shared-memory
 //                            tiles of z, an online softmax per row over the negatives
-//                            -> (m, l, s_pos) per split
-//   nt_xent_merge_kernel     per row: merges the splits' (m, l) into lse_neg,
-//                            ℓ_i = softplus(lse_neg − s_i,pos), lse_i = s_i,pos + ℓ_i
+//                            -> (m, l) per split
+//   nt_xent_merge_kernel     per row: merges the splits' (m, l) into lse_neg; s_i,pos by a dot
+//                            in double; ℓ_i = softplus(lse_neg − s_i,pos), lse_i = s_i,pos + ℓ_i
 //   sum_partials_kernel      Σ ℓ_i in double                                   (ssl_common.cuh)
 //   nt_xent_backward_kernel  per (row tile, column split, 128-wide chunk of D): recomputes each
 //                            similarity tile, W = P + pᵀ over the negatives in shared memory,
@@ -53,15 +53,15 @@ __device__ __forceinline__ int split_begin(int col_tiles, int split, int splits)
 // each tile, and each of its rows' running max m and sum l = Σ exp(s − m) (replicated across
 // the row's 16 lanes). s_ii, s_i,pos(i) (the softmax is over the negatives) and columns past M
 // are masked.
-//   part (3, splits, M) (=): m, l and s_i,pos(i) (0 when pos(i) is not in this split).
+//   part (2, splits, M) (=): m, l.
 __global__ void nt_xent_forward_kernel(int N, int D, const float* z, float inv_tau, float* part) {
   SIMT_SHARED(float, As, [kBK][kTile + 1]);
   SIMT_SHARED(float, Bs, [kBK][kTile + 1]);
   const int M = 2 * N, splits = gridDim.y, split = blockIdx.y, r0 = blockIdx.x * kTile;
   const int col_tiles = (M + kTile - 1) / kTile;
   const Dense zv{z, M, D};  // (M, D)
-  float m[kMicro], l[kMicro], s_pos[kMicro];
-  for (int r = 0; r < kMicro; ++r) m[r] = -INFINITY, l[r] = 0.0f, s_pos[r] = 0.0f;
+  float m[kMicro], l[kMicro];
+  for (int r = 0; r < kMicro; ++r) m[r] = -INFINITY, l[r] = 0.0f;
   const int t_end = split_begin(col_tiles, split + 1, splits);
   for (int tile = split_begin(col_tiles, split, splits); tile < t_end; ++tile) {
     const int c0 = tile * kTile;
@@ -73,7 +73,6 @@ __global__ void nt_xent_forward_kernel(int N, int D, const float* z, float inv_t
       for (int c = 0; c < kMicro; ++c) {
         const int j = c0 + threadIdx.x + 16 * c;
         s[c] = j < M && j != i && j != pi ? acc[r][c] * inv_tau : -INFINITY;
-        if (j == pi) s_pos[r] = acc[r][c] * inv_tau;
         mt = fmaxf(mt, s[c]);
       }
       // Online softmax: m_new = max(m, tile max); l = l·exp(m − m_new) + Σ exp(s − m_new).
@@ -87,39 +86,43 @@ __global__ void nt_xent_forward_kernel(int N, int D, const float* z, float inv_t
   }
   for (int r = 0; r < kMicro; ++r) {
     const int i = r0 + threadIdx.y + 16 * r;
-    const float sp = row_sum(s_pos[r]);  // one lane at most holds it, the others 0
     if (threadIdx.x == 0 && i < M) {
       part[(int64_t(0) * splits + split) * M + i] = m[r];
       part[(int64_t(1) * splits + split) * M + i] = l[r];
-      part[(int64_t(2) * splits + split) * M + i] = sp;
     }
   }
 }
 
 // block (256), grid (ceil(M / 256)): row i = 256·blockIdx.x + threadIdx.x.
 //   lse_neg = m + log Σ_s l_s exp(m_s − m), m = max_s m_s (−∞ without negatives, N = 1);
+//   s_i,pos = z_i·z_pos(i)/τ accumulated in double: its float rounding (~ε·√D/τ) would shift
+//   the row's ℓ and q alike, where the negatives' errors average out;
 //   ℓ_i = softplus(lse_neg − s_i,pos(i)) = log(1 + exp(lse_neg − s_i,pos)), lse_i = s_i,pos + ℓ_i.
 //   saved (2, M) (=): lse, ℓ; loss_part (gridDim.x) (=): the block's Σ ℓ_i.
-__global__ void nt_xent_merge_kernel(int M, int splits, const float* part, float* saved,
-                                     float* loss_part) {
-  const int i = blockIdx.x * kMergeThreads + threadIdx.x;
+__global__ void nt_xent_merge_kernel(int N, int D, const float* z, float tau, int splits,
+                                     const float* part, float* saved, float* loss_part) {
+  const int M = 2 * N, i = blockIdx.x * kMergeThreads + threadIdx.x;
   float loss = 0.0f;
   if (i < M) {
-    const float* pm = part;                            // (splits, M)
-    const float* pl = part + int64_t(splits) * M;      // (splits, M)
-    const float* ps = part + 2 * int64_t(splits) * M;  // (splits, M)
+    const float* pm = part;                        // (splits, M)
+    const float* pl = part + int64_t(splits) * M;  // (splits, M)
     float m = -INFINITY;
     for (int s = 0; s < splits; ++s) m = fmaxf(m, pm[int64_t(s) * M + i]);
-    float l = 0.0f, sp = 0.0f;
+    float l = 0.0f;
     for (int s = 0; s < splits; ++s) {
       const float ms = pm[int64_t(s) * M + i];
       if (ms != -INFINITY) l += pl[int64_t(s) * M + i] * expf(ms - m);
-      sp += ps[int64_t(s) * M + i];
     }
-    const float x = (m - sp) + logf(l);  // lse_neg − s_pos
-    loss = x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));  // softplus, no overflow
-    saved[i] = sp + loss;
-    saved[M + i] = loss;
+    const float* zi = z + int64_t(i) * D;
+    const float* zp = z + int64_t(positive(i, N)) * D;
+    double dot = 0;
+    for (int d = 0; d < D; ++d) dot += double(zi[d]) * double(zp[d]);
+    // In double too, one row per thread: lse_neg − s_pos, and ℓ = softplus of it (no overflow).
+    const double sp = dot / double(tau), x = (double(m) - sp) + log(double(l));
+    const double ell = x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+    saved[i] = float(sp + ell);
+    saved[M + i] = float(ell);
+    loss = float(ell);
   }
   loss = block_sum(loss);
   if (threadIdx.x == 0) loss_part[blockIdx.x] = loss;
@@ -225,12 +228,12 @@ float nt_xent_forward(int64_t N, int64_t D, const float* z, float tau, float* sa
   const int merge_blocks = (M + kMergeThreads - 1) / kMergeThreads;
   // The layout of nt_xent_workspace_size.
   double* sum = reinterpret_cast<double*>(workspace);  // (1): Σ ℓ_i
-  float* part = workspace + 4;                         // (3, splits, M)
-  float* loss_part = part + 3 * int64_t(splits) * M;   // (merge_blocks)
+  float* part = workspace + 4;                         // (2, splits, M)
+  float* loss_part = part + 2 * int64_t(splits) * M;   // (merge_blocks)
   simt::launch(nt_xent_forward_kernel, dim3(tiles, splits), kTileBlock, 0, stream, n, d, z,
                1.0f / tau, part);
-  simt::launch(nt_xent_merge_kernel, merge_blocks, kMergeThreads, 0, stream, M, splits, part,
-               saved, loss_part);
+  simt::launch(nt_xent_merge_kernel, merge_blocks, kMergeThreads, 0, stream, n, d, z, tau, splits,
+               part, saved, loss_part);
   simt::launch(sum_partials_kernel, 1, kSumThreads, 0, stream, merge_blocks, 1, loss_part, sum);
   double total = 0;
   read_back(&total, sum, 1, stream);

@@ -74,9 +74,9 @@ BarlowTwinsSums barlow_twins_mask_sums(int64_t D, const float* C, float* workspa
 inline constexpr int kNtXentMaxSplits = 4;
 // What the forward keeps for the backward, in floats: (2, 2N), each row's lse_i, then ℓ_i.
 inline int64_t nt_xent_saved_size(int64_t N) { return 4 * N; }
-// Workspace in floats, for either pass: the loss sum (1 double) | forward: (m, l, s_pos) per row
-// and column split (3, splits, 2N), then one loss partial per 256 rows; backward, when the
-// columns are split: one partial dz per split (splits, 2N, D).
+// Workspace in floats, for either pass: the loss sum (1 double) | forward: (m, l) per row and
+// column split (2, splits, 2N), then one loss partial per 256 rows; backward, when the columns
+// are split: one partial dz per split (splits, 2N, D).
 inline int64_t nt_xent_workspace_size(int64_t N, int64_t D) {
   return 4 + kNtXentMaxSplits * 2 * N * std::max<int64_t>(D, 4);
 }

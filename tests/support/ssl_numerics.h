@@ -56,6 +56,12 @@ inline std::vector<float> aligned_views(int64_t N, int64_t D, double noise, uint
   return out;
 }
 
+struct Shape {
+  int64_t N, D;
+};
+// 2N = 256 rows: several 64-row tiles (and column splits in the CUDA kernels); 2N = 64: one tile.
+inline constexpr Shape kNtXentShapes[] = {{128, 128}, {32, 64}};
+
 struct NtXent64 {
   double loss;
   std::vector<double> dz;  // (2N, D): ∂loss/∂z
