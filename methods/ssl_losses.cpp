@@ -72,7 +72,7 @@ Tensor nt_xent_loss(const Tensor& z1, const Tensor& z2, double tau) {
   const int64_t N = z1.size(0), D = z1.size(1);
   Tensor z = l2_normalize(cat({z1, z2}, 0));  // (2N, D), differentiable
   Tensor zc = z.contiguous().detach();
-  // Per row: the log-sum-exp and the loss ℓ (the CPU and CUDA layouts are the same).
+  // Per row: the log-sum-exp and q = 1 − p_pos (the CPU and CUDA layouts are the same).
   Tensor saved = Tensor::empty({cpu::nt_xent_saved_size(N)}, zc.dtype(), zc.device());
   double loss = 0;
   if (dev != Device::cpu) {

@@ -190,7 +190,7 @@ TEST_CASE("cuda ssl (simt): nt_xent forward and backward match the double refere
     normalize_rows(z, M, s.D);
     const std::vector<double> zd = to_double(z);
     const double g = 0.9;
-    // saved_ref: the rows' lse and ℓ, from the CPU kernel in double (the same layout).
+    // saved_ref: the rows' lse and q, from the CPU kernel in double (the same layout).
     std::vector<double> dz_ref(n), saved_ref(size_t(bt::cpu::nt_xent_saved_size(s.N)));
     const double ref =
         bt::cpu::nt_xent_loss_ref<double>(s.N, s.D, zd.data(), s.tau, g, dz_ref.data());
@@ -209,7 +209,7 @@ TEST_CASE("cuda ssl (simt): nt_xent forward and backward match the double refere
       bt::cuda::nt_xent_backward<Simt>(s.N, s.D, z.data(), float(s.tau), saved.data(), float(g),
                                        dz.data(), ws.data(), nullptr);
       CHECK(std::abs(loss - ref) <= tol * (1 + std::abs(ref)));
-      check_close(tag.str() + " lse, ell", saved.data(), saved_ref, tol, tol);
+      check_close(tag.str() + " lse, q", saved.data(), saved_ref, tol, tol);
       check_close(tag.str() + " dz", dz.data(), dz_ref, tol * scale, tol);
       CHECK(saved.guard_intact());
       CHECK(dz.guard_intact());

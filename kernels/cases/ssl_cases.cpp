@@ -108,7 +108,7 @@ void nt_xent_case(const Spec& s, KernelCase& c) {
       for (int64_t k = 0; k < D; ++k) q += z.get(i * D + k) * z.get(i * D + k);
       for (int64_t k = 0; k < D; ++k) z.set(i * D + k, z.get(i * D + k) / std::sqrt(q));
     }
-    // forward -> backward: lse, ℓ (the CPU and CUDA layouts are the same)
+    // forward -> backward: lse, q (the CPU and CUDA layouts are the same)
     d.inputs.emplace_back("saved", DType::f32, std::vector<int64_t>{cpu::nt_xent_saved_size(N)}).fill(0);
     d.inputs.emplace_back("workspace", DType::f32, std::vector<int64_t>{ws}).fill(0);
     d.outputs.emplace_back("loss", DType::f32, std::vector<int64_t>{1}).fill(NAN);

@@ -277,7 +277,7 @@ T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* saved) {
   const int64_t M = 2 * N, blocks = (M + kRowBlock - 1) / kRowBlock;
   const T inv_tau = T(1) / tau;
   T* lse = saved;      // (M)
-  T* ell = saved + M;  // (M)
+  T* q = saved + M;    // (M)
   double total = 0;
 #pragma omp parallel reduction(+ : total) if (M * M * D >= kNtXentParallelMin)
   {
@@ -318,7 +318,7 @@ T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* saved) {
         const double lse_neg = double(m[i]) + std::log(l[i]);
         const double row_loss = softplus(lse_neg - s_pos);
         lse[k] = T(s_pos + row_loss);
-        ell[k] = T(row_loss);
+        q[k] = T(-std::expm1(-row_loss));  // 1 − p_pos = 1 − exp(−ℓ)
         total += row_loss;
       }
     }
@@ -331,7 +331,7 @@ void nt_xent_backward(int64_t N, int64_t D, const T* z, T tau, const T* saved, T
   const int64_t M = 2 * N, blocks = (M + kRowBlock - 1) / kRowBlock;
   const T inv_tau = T(1) / tau, coef = g / (T(M) * tau);
   const T* lse = saved;
-  const T* ell = saved + M;
+  const T* q = saved + M;
 #pragma omp parallel if (M * M * D >= kNtXentParallelMin)
   {
     std::vector<T> W(kRowBlock * kColTile);  // (nb, nt): the tile S, then P + pᵀ in place
@@ -356,8 +356,7 @@ void nt_xent_backward(int64_t N, int64_t D, const T* z, T tau, const T* saved, T
       }
       for (int64_t i = 0; i < nb; ++i) {
         const int64_t k = r0 + i, pk = positive(k, N);
-        // q = 1 − p_pos = −expm1(−ℓ), for row k and row pos(k) (whose positive is k).
-        const T q_pair = T(-std::expm1(-double(ell[k])) - std::expm1(-double(ell[pk])));
+        const T q_pair = q[k] + q[pk];  // row k's 1 − p_pos, and row pos(k)'s (its positive is k)
         const T* zp = z + pk * D;
         T* o = out + i * D;
 #pragma omp simd

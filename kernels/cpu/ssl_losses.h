@@ -57,19 +57,22 @@ T barlow_twins_loss(int64_t N, int64_t D, const T* z1, const T* z2, T lambda, T 
 //   lse_neg,i = log Σ_{j ∉ {i, pos(i)}} exp(s_ij),  ℓ_i = softplus(lse_neg,i − s_i,pos(i)),
 //   lse_i = s_i,pos(i) + ℓ_i,  q_i = −expm1(−ℓ_i).
 // When the views are nearly aligned (ℓ ≈ 0.02), 1 − p or lse − s_pos by subtraction would lose
-// most of the digits of q and ℓ (tests/test_ssl_numerics.cpp).
+// most of the digits of q and ℓ (tests/test_ssl_numerics.cpp). s_i,pos(i) itself is a dot in
+// double, not the similarity GEMM's float value: that rounding (~ε·√D/τ) would shift row i's ℓ,
+// q and lse all alike, where the negatives' independent errors average out.
 
 // Reference: the full 2N×2N matrix in double. dz (2N, D) (=) g ∂L/∂z, or nullptr (loss only).
 template <class T>
 T nt_xent_loss_ref(int64_t N, int64_t D, const T* z, T tau, T g, T* dz);
 
 // What the forward keeps for the backward, in elements of T: (2, 2N), each row's lse_i, then
-// its loss ℓ_i.
+// its q_i = 1 − p_i,pos(i).
 inline int64_t nt_xent_saved_size(int64_t N) { return 4 * N; }
 
 // Fast forward: row blocks of 64 in parallel, column tiles of 256 from a GEMM, an online
 // softmax over the negatives (running max m, running sum l rescaled by exp(m_old − m_new)) so
-// the 2N×2N matrix is never stored. saved (nt_xent_saved_size(N)) (=): lse, ℓ. Returns the loss.
+// the 2N×2N matrix is never stored; s_i,pos(i), ℓ_i, lse_i and q_i per row in double.
+// saved (nt_xent_saved_size(N)) (=): lse, q. Returns the loss.
 template <class T>
 T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* saved);
 

@@ -4,14 +4,15 @@
 //                            tiles of z, an online softmax per row over the negatives
 //                            -> (m, l) per split
 //   nt_xent_merge_kernel     per row: merges the splits' (m, l) into lse_neg; s_i,pos by a dot
-//                            in double; ℓ_i = softplus(lse_neg − s_i,pos), lse_i = s_i,pos + ℓ_i
+//                            in double; ℓ_i = softplus(lse_neg − s_i,pos), lse_i = s_i,pos + ℓ_i,
+//                            q_i = 1 − p_i,pos = −expm1(−ℓ_i)
 //   sum_partials_kernel      Σ ℓ_i in double                                   (ssl_common.cuh)
 //   nt_xent_backward_kernel  per (row tile, column split, 128-wide chunk of D): recomputes each
 //                            similarity tile, W = P + pᵀ over the negatives in shared memory,
 //                            out += W · z_tile
 //   nt_xent_finish_kernel    when the columns are split: dz = coef·(Σ_splits out − q z_pos)
-// with q = q_i + q_pos(i), q_i = 1 − p_i,pos = −expm1(−ℓ_i) (the log domain keeps its digits
-// when the views are nearly aligned, p_pos → 1).
+// with q = q_i + q_pos(i) (q from the log domain keeps its digits when the views are nearly
+// aligned, p_pos → 1, where 1 − p_pos by subtraction would lose them).
 #include <algorithm>
 
 #include "kernels/simt/simt.h"
@@ -38,9 +39,9 @@ __device__ __forceinline__ float row_sum(float v) {
   return v;
 }
 
-// q_i + q_pos(i), q = 1 − p_pos = −expm1(−ℓ), from the rows' losses ℓ (M).
-__device__ __forceinline__ float q_pair(const float* ell, int i, int N) {
-  return -expm1f(-ell[i]) - expm1f(-ell[positive(i, N)]);
+// q_i + q_pos(i): the coefficient of −z_pos(i) in row i's gradient; q (M) from the forward.
+__device__ __forceinline__ float q_pair(const float* q, int i, int N) {
+  return q[i] + q[positive(i, N)];
 }
 
 // Column tiles [begin, end) of split `split` out of `splits` (contiguous, sizes differing by ≤ 1).
@@ -97,8 +98,9 @@ __global__ void nt_xent_forward_kernel(int N, int D, const float* z, float inv_t
 //   lse_neg = m + log Σ_s l_s exp(m_s − m), m = max_s m_s (−∞ without negatives, N = 1);
 //   s_i,pos = z_i·z_pos(i)/τ accumulated in double: its float rounding (~ε·√D/τ) would shift
 //   the row's ℓ and q alike, where the negatives' errors average out;
-//   ℓ_i = softplus(lse_neg − s_i,pos(i)) = log(1 + exp(lse_neg − s_i,pos)), lse_i = s_i,pos + ℓ_i.
-//   saved (2, M) (=): lse, ℓ; loss_part (gridDim.x) (=): the block's Σ ℓ_i.
+//   ℓ_i = softplus(lse_neg − s_i,pos(i)) = log(1 + exp(lse_neg − s_i,pos)), lse_i = s_i,pos + ℓ_i,
+//   q_i = 1 − exp(−ℓ_i) = −expm1(−ℓ_i).
+//   saved (2, M) (=): lse, q; loss_part (gridDim.x) (=): the block's Σ ℓ_i.
 __global__ void nt_xent_merge_kernel(int N, int D, const float* z, float tau, int splits,
                                      const float* part, float* saved, float* loss_part) {
   const int M = 2 * N, i = blockIdx.x * kMergeThreads + threadIdx.x;
@@ -117,11 +119,11 @@ __global__ void nt_xent_merge_kernel(int N, int D, const float* z, float tau, in
     const float* zp = z + int64_t(positive(i, N)) * D;
     double dot = 0;
     for (int d = 0; d < D; ++d) dot += double(zi[d]) * double(zp[d]);
-    // In double too, one row per thread: lse_neg − s_pos, and ℓ = softplus of it (no overflow).
+    // In double too, one row per thread: lse_neg − s_pos, ℓ = softplus of it (no overflow), q.
     const double sp = dot / double(tau), x = (double(m) - sp) + log(double(l));
     const double ell = x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
     saved[i] = float(sp + ell);
-    saved[M + i] = float(ell);
+    saved[M + i] = float(-expm1(-ell));
     loss = float(ell);
   }
   loss = block_sum(loss);
@@ -135,7 +137,7 @@ __global__ void nt_xent_merge_kernel(int N, int D, const float* z, float tau, in
 // Thread (tx, ty) owns out rows ty + 16r (r < 4), columns tx + 16c (c < 8). At the end:
 //   one split:  dz (M, D) (=) coef·(out − q_pair(k) z_pos(k)),  coef = g / (M τ);
 //   else:       part (splits, M, D) (=) out, finished by nt_xent_finish_kernel.
-//   saved (2, M): lse, ℓ from the forward.
+//   saved (2, M): lse, q from the forward.
 __global__ void nt_xent_backward_kernel(int N, int D, const float* z, float inv_tau,
                                         const float* saved, float coef, float* dz, float* part) {
   SIMT_SHARED(float, As, [kBK][kTile + 1]);
@@ -147,7 +149,7 @@ __global__ void nt_xent_backward_kernel(int N, int D, const float* z, float inv_
   const int tx = threadIdx.x, ty = threadIdx.y, t = ty * 16 + tx;
   const int col_tiles = (M + kTile - 1) / kTile;
   const Dense zv{z, M, D};  // (M, D)
-  const float *lse = saved, *ell = saved + M;
+  const float *lse = saved, *q = saved + M;
   float lse_row[kMicro];
   for (int r = 0; r < kMicro; ++r) {
     const int i = r0 + ty + 16 * r;
@@ -163,7 +165,8 @@ __global__ void nt_xent_backward_kernel(int N, int D, const float* z, float inv_
       for (int c = 0; c < kMicro; ++c) {
         const int i = r0 + ty + 16 * r, j = c0 + tx + 16 * c;
         const float s = acc[r][c] * inv_tau;
-        Ws[ty + 16 * r][tx + 16 * c] = i < M && j < M && i != j && j != positive(i, N)
+        const int gap = i > j ? i - j : j - i;  // 0: the diagonal, N: the positive pair
+        Ws[ty + 16 * r][tx + 16 * c] = i < M && j < M && gap != 0 && gap != N
                                            ? expf(s - lse_row[r]) + expf(s - lse[j])
                                            : 0.0f;
       }
@@ -184,12 +187,12 @@ __global__ void nt_xent_backward_kernel(int N, int D, const float* z, float inv_
   for (int r = 0; r < kMicro; ++r) {
     const int i = r0 + ty + 16 * r;
     if (i >= M) continue;
-    const float q = splits == 1 ? q_pair(ell, i, N) : 0.0f;
+    const float qp = splits == 1 ? q_pair(q, i, N) : 0.0f;
     for (int c = 0; c < 2 * kMicro; ++c) {
       const int d = d0 + tx + 16 * c;
       if (d >= D) continue;
       if (splits == 1)
-        dz[int64_t(i) * D + d] = coef * (out[r][c] - q * z[int64_t(positive(i, N)) * D + d]);
+        dz[int64_t(i) * D + d] = coef * (out[r][c] - qp * z[int64_t(positive(i, N)) * D + d]);
       else
         part[(int64_t(split) * M + i) * D + d] = out[r][c];
     }
@@ -197,15 +200,15 @@ __global__ void nt_xent_backward_kernel(int N, int D, const float* z, float inv_
 }
 
 // Grid-stride over the M·D elements: dz (=) coef·(Σ_s part[s] − q_pair(i) z_pos(i));
-// ell (M): the rows' losses ℓ from the forward.
+// q (M): the rows' 1 − p_pos from the forward.
 __global__ void nt_xent_finish_kernel(int N, int D, int splits, const float* z, const float* part,
-                                      const float* ell, float coef, float* dz) {
+                                      const float* q, float coef, float* dz) {
   const int64_t total = int64_t(2 * N) * D, stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += stride) {
     const int i = int(e / D), d = int(e % D);
     float s = 0.0f;
     for (int q = 0; q < splits; ++q) s += part[q * total + e];
-    dz[e] = coef * (s - q_pair(ell, i, N) * z[int64_t(positive(i, N)) * D + d]);
+    dz[e] = coef * (s - q_pair(q, i, N) * z[int64_t(positive(i, N)) * D + d]);
   }
 }
 

@@ -68,11 +68,12 @@ BarlowTwinsSums barlow_twins_mask_sums(int64_t D, const float* C, float* workspa
 // p_kj = exp(s_kj − lse_k), p_jk = exp(s_kj − lse_j) (s is symmetric).
 // As on the CPU (kernels/cpu/ssl_losses.h), the positive pair is split off and 1 − p_pos taken
 // in the log domain: the softmax runs over the negatives, ℓ_i = softplus(lse_neg,i − s_i,pos),
-// lse_i = s_i,pos + ℓ_i, and the backward uses q_i = −expm1(−ℓ_i) for the positive's term:
+// lse_i = s_i,pos + ℓ_i, and the backward uses q_i = 1 − p_i,pos = −expm1(−ℓ_i) (computed by the
+// forward) for the positive's term:
 //   ∂L/∂z_k = g/(2Nτ)·[Σ_{j ∉ {k, pos(k)}} (p_kj + p_jk) z_j − (q_k + q_pos(k)) z_pos(k)].
 
 inline constexpr int kNtXentMaxSplits = 4;
-// What the forward keeps for the backward, in floats: (2, 2N), each row's lse_i, then ℓ_i.
+// What the forward keeps for the backward, in floats: (2, 2N), each row's lse_i, then q_i.
 inline int64_t nt_xent_saved_size(int64_t N) { return 4 * N; }
 // Workspace in floats, for either pass: the loss sum (1 double) | forward: (m, l) per row and
 // column split (2, splits, 2N), then one loss partial per 256 rows; backward, when the columns
@@ -81,7 +82,7 @@ inline int64_t nt_xent_workspace_size(int64_t N, int64_t D) {
   return 4 + kNtXentMaxSplits * 2 * N * std::max<int64_t>(D, 4);
 }
 
-// saved (nt_xent_saved_size(N)) (=): lse, ℓ, kept for the backward. Returns the loss.
+// saved (nt_xent_saved_size(N)) (=): lse, q, kept for the backward. Returns the loss.
 template <class B>
 float nt_xent_forward(int64_t N, int64_t D, const float* z, float tau, float* saved,
                       float* workspace, void* stream);
