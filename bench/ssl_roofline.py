@@ -33,7 +33,7 @@ def barlow_twins(N, D):
     # mask (read C, write the masked squares) | reduce (read them) | G = ∂L/∂C (read C, write G) |
     # grad GEMMs (read ẑ and G, write dẑ, twice) | BN backward (as fused)
     unfused = (2 * 4 * ND) + (2 * ND + DD) + 2 * DD + DD + 2 * DD + 2 * (2 * ND + DD) + 2 * (5 * ND)
-    scratch_fused = DD + 4 * D + 2 * ((D + 63) // 64) ** 2  # G, stats, tile partials
+    scratch_fused = DD + 6 * D + 2 * ((D + 63) // 64) ** 2  # G, stats, tile partials
     scratch_unfused = 3 * DD + 4 * ND  # C, masked squares, G; ẑ1, ẑ2, dẑ1, dẑ2
     return flops, fused * F, unfused * F, scratch_fused * F, scratch_unfused * F
 
@@ -46,10 +46,11 @@ def nt_xent(N, D):
     tiles = -(-M // 64)
     fwd_splits = column_splits(tiles, tiles)
     bwd_splits = column_splits(tiles * -(-D // 128), tiles)
-    # fused: fwd reads z, writes (m, l, s_pos) per split, then lse; bwd reads z, lse, writes dz
+    # fused: fwd reads z, writes (m, l) per split; the merge reads them and z (s_pos), writes
+    # lse, q; bwd reads z, lse, q, writes dz
     # (+ with split columns, the partial dz of every split written and read back)
     split_partials = 2 * bwd_splits * MD if bwd_splits > 1 else 0
-    fused = (MD + 3 * fwd_splits * M + 2 * M) + (MD + M + MD) + split_partials
+    fused = (MD + 2 * fwd_splits * M) + (2 * fwd_splits * M + MD + 2 * M) + (MD + 2 * M + MD) + split_partials
     # unfused: S = zzᵀ/τ written (M²) | diagonal masked (r+w M²) | log_softmax (max pass, sum pass,
     # write: 3M²) | bwd: softmax − onehot (read, write: 2M²) | mask bwd (2M²) |
     # dz = (dS + dSᵀ)z/τ (read dS twice, z twice, write dz)

@@ -72,28 +72,29 @@ Tensor nt_xent_loss(const Tensor& z1, const Tensor& z2, double tau) {
   const int64_t N = z1.size(0), D = z1.size(1);
   Tensor z = l2_normalize(cat({z1, z2}, 0));  // (2N, D), differentiable
   Tensor zc = z.contiguous().detach();
-  Tensor lse = Tensor::empty({2 * N}, zc.dtype(), zc.device());  // per-row log-sum-exp
+  // Per row: the log-sum-exp and q = 1 − p_pos (the CPU and CUDA layouts are the same).
+  Tensor saved = Tensor::empty({cpu::nt_xent_saved_size(N)}, zc.dtype(), zc.device());
   double loss = 0;
   if (dev != Device::cpu) {
     Tensor ws = workspace_on(dev, cuda::nt_xent_workspace_size(N, D));
     BT_CUDA_DISPATCH(dev, B,
                      loss = cuda::nt_xent_forward<B>(N, D, zc.data<float>(), float(tau),
-                                                     lse.data<float>(), ws.data<float>(), nullptr));
+                                                     saved.data<float>(), ws.data<float>(), nullptr));
   } else {
-    BT_DISPATCH(zc.dtype(), T, loss = cpu::nt_xent_forward<T>(N, D, zc.data<T>(), T(tau), lse.data<T>()));
+    BT_DISPATCH(zc.dtype(), T, loss = cpu::nt_xent_forward<T>(N, D, zc.data<T>(), T(tau), saved.data<T>()));
   }
-  return record(scalar_like(zc, loss), "nt_xent_loss", {z}, [N, D, zc, lse, tau, dev](const Tensor& g) {
+  return record(scalar_like(zc, loss), "nt_xent_loss", {z}, [N, D, zc, saved, tau, dev](const Tensor& g) {
     Tensor dz = Tensor::empty(zc.shape(), zc.dtype(), zc.device());
     if (dev != Device::cpu) {
       Tensor ws = workspace_on(dev, cuda::nt_xent_workspace_size(N, D));
       BT_CUDA_DISPATCH(dev, B,
-                       cuda::nt_xent_backward<B>(N, D, zc.data<float>(), float(tau), lse.data<float>(),
+                       cuda::nt_xent_backward<B>(N, D, zc.data<float>(), float(tau), saved.data<float>(),
                                                  float(g.item()), dz.data<float>(), ws.data<float>(),
                                                  nullptr));
       return std::vector<Tensor>{dz};
     }
     BT_DISPATCH(zc.dtype(), T,
-                cpu::nt_xent_backward<T>(N, D, zc.data<T>(), T(tau), lse.data<T>(), T(g.item()), dz.data<T>()));
+                cpu::nt_xent_backward<T>(N, D, zc.data<T>(), T(tau), saved.data<T>(), T(g.item()), dz.data<T>()));
     return std::vector<Tensor>{dz};
   });
 }

@@ -160,11 +160,11 @@ namespace {
 double ntx(bool fast, int64_t N, int64_t D, const std::vector<double>& z, double tau,
            double g = 1, std::vector<double>* dz = nullptr) {
   if (!fast) return nt_xent_loss_ref<double>(N, D, z.data(), tau, g, dz ? (dz->resize(z.size()), dz->data()) : nullptr);
-  std::vector<double> lse(2 * N);
-  const double loss = nt_xent_forward<double>(N, D, z.data(), tau, lse.data());
+  std::vector<double> saved(nt_xent_saved_size(N));
+  const double loss = nt_xent_forward<double>(N, D, z.data(), tau, saved.data());
   if (dz) {
     dz->resize(z.size());
-    nt_xent_backward<double>(N, D, z.data(), tau, lse.data(), g, dz->data());
+    nt_xent_backward<double>(N, D, z.data(), tau, saved.data(), g, dz->data());
   }
   return loss;
 }
@@ -215,12 +215,13 @@ TEMPLATE_TEST_CASE("nt_xent: fast matches reference", "[nt_xent]", float, double
     l2_normalize_forward_ref<T>(M, s.D, z.data(), T(1e-12), z.data());
     for (int64_t i = 0; i < s.N / 2; ++i)  // some positives aligned, as after training
       for (int64_t d = 0; d < s.D; ++d) z[(i + s.N) * s.D + d] = z[i * s.D + d];
-    std::vector<T> dr(z.size()), df(z.size()), lse(M + 4, T(-7));
+    const int64_t n_saved = nt_xent_saved_size(s.N);
+    std::vector<T> dr(z.size()), df(z.size()), saved(n_saved + 4, T(-7));
     const T g = T(0.9);
     const T lr = nt_xent_loss_ref<T>(s.N, s.D, z.data(), T(s.tau), g, dr.data());
-    const T lf = nt_xent_forward<T>(s.N, s.D, z.data(), T(s.tau), lse.data());
-    for (int64_t i = M; i < M + 4; ++i) REQUIRE(lse[i] == T(-7));
-    nt_xent_backward<T>(s.N, s.D, z.data(), T(s.tau), lse.data(), g, df.data());
+    const T lf = nt_xent_forward<T>(s.N, s.D, z.data(), T(s.tau), saved.data());
+    for (int64_t i = n_saved; i < n_saved + 4; ++i) REQUIRE(saved[i] == T(-7));
+    nt_xent_backward<T>(s.N, s.D, z.data(), T(s.tau), saved.data(), g, df.data());
     REQUIRE(std::isfinite(double(lf)));
     const double tol = std::is_same_v<T, float> ? 2e-5 / s.tau : 1e-11;
     CHECK(std::fabs(double(lf) - double(lr)) <= tol * (1 + std::fabs(double(lr))));

@@ -190,10 +190,11 @@ TEST_CASE("cuda ssl (simt): nt_xent forward and backward match the double refere
     normalize_rows(z, M, s.D);
     const std::vector<double> zd = to_double(z);
     const double g = 0.9;
-    std::vector<double> dz_ref(n), lse_ref(static_cast<size_t>(M));
+    // saved_ref: the rows' lse and q, from the CPU kernel in double (the same layout).
+    std::vector<double> dz_ref(n), saved_ref(size_t(bt::cpu::nt_xent_saved_size(s.N)));
     const double ref =
         bt::cpu::nt_xent_loss_ref<double>(s.N, s.D, zd.data(), s.tau, g, dz_ref.data());
-    bt::cpu::nt_xent_forward<double>(s.N, s.D, zd.data(), s.tau, lse_ref.data());
+    bt::cpu::nt_xent_forward<double>(s.N, s.D, zd.data(), s.tau, saved_ref.data());
     const double scale = max_abs(dz_ref), tol = 2e-6 / s.tau;
     std::vector<float> first;
     for (const char* sched : kSchedules) {
@@ -201,21 +202,21 @@ TEST_CASE("cuda ssl (simt): nt_xent forward and backward match the double refere
       std::ostringstream tag;
       tag << "nt_xent " << sched << " N=" << s.N << " D=" << s.D << " tau=" << s.tau;
       INFO(tag.str());
-      Out lse(static_cast<size_t>(M)), dz(n),
+      Out saved(size_t(bt::cuda::nt_xent_saved_size(s.N))), dz(n),
           ws(size_t(bt::cuda::nt_xent_workspace_size(s.N, s.D)), 0.0f);
       const float loss = bt::cuda::nt_xent_forward<Simt>(s.N, s.D, z.data(), float(s.tau),
-                                                         lse.data(), ws.data(), nullptr);
-      bt::cuda::nt_xent_backward<Simt>(s.N, s.D, z.data(), float(s.tau), lse.data(), float(g),
+                                                         saved.data(), ws.data(), nullptr);
+      bt::cuda::nt_xent_backward<Simt>(s.N, s.D, z.data(), float(s.tau), saved.data(), float(g),
                                        dz.data(), ws.data(), nullptr);
       CHECK(std::abs(loss - ref) <= tol * (1 + std::abs(ref)));
-      check_close(tag.str() + " lse", lse.data(), lse_ref, tol, tol);
+      check_close(tag.str() + " lse, q", saved.data(), saved_ref, tol, tol);
       check_close(tag.str() + " dz", dz.data(), dz_ref, tol * scale, tol);
-      CHECK(lse.guard_intact());
+      CHECK(saved.guard_intact());
       CHECK(dz.guard_intact());
       CHECK(ws.guard_intact());
       std::vector<float> all = dz.payload();
       all.push_back(loss);
-      for (float v : lse.payload()) all.push_back(v);
+      for (float v : saved.payload()) all.push_back(v);
       if (first.empty())
         first = all;
       else
@@ -232,10 +233,10 @@ TEST_CASE("cuda ssl (simt): nt_xent keeps exp in range at tau = 0.01",
   normalize_rows(z, M, D);
   std::vector<double> zd = to_double(z);
   const double ref = bt::cpu::nt_xent_loss_ref<double>(N, D, zd.data(), 0.01, 1.0, nullptr);
-  std::vector<float> lse(static_cast<size_t>(M)),
+  std::vector<float> saved(size_t(bt::cuda::nt_xent_saved_size(N))),
       ws(size_t(bt::cuda::nt_xent_workspace_size(N, D)));
   const float loss =
-      bt::cuda::nt_xent_forward<Simt>(N, D, z.data(), 0.01f, lse.data(), ws.data(), nullptr);
+      bt::cuda::nt_xent_forward<Simt>(N, D, z.data(), 0.01f, saved.data(), ws.data(), nullptr);
   REQUIRE(std::isfinite(loss));
   CHECK(std::abs(loss - ref) <= 2e-3 * (1 + std::abs(ref)));
 }

@@ -107,10 +107,10 @@ TEST_CASE("cuda ssl (gpu): the three losses on the device match the double refer
     std::vector<double> dz_ref(zh.size());
     const double ref =
         bt::cpu::nt_xent_loss_ref<double>(N, D, to_double(zh).data(), 0.2, 0.9, dz_ref.data());
-    DeviceBuffer z(zh), lse(size_t(2 * N)), dz(zh.size()),
+    DeviceBuffer z(zh), saved(size_t(bt::cuda::nt_xent_saved_size(N))), dz(zh.size()),
         ws(size_t(bt::cuda::nt_xent_workspace_size(N, D)));
-    const float loss = bt::cuda::nt_xent_forward<Gpu>(N, D, z.p, 0.2f, lse.p, ws.p, nullptr);
-    bt::cuda::nt_xent_backward<Gpu>(N, D, z.p, 0.2f, lse.p, 0.9f, dz.p, ws.p, nullptr);
+    const float loss = bt::cuda::nt_xent_forward<Gpu>(N, D, z.p, 0.2f, saved.p, ws.p, nullptr);
+    bt::cuda::nt_xent_backward<Gpu>(N, D, z.p, 0.2f, saved.p, 0.9f, dz.p, ws.p, nullptr);
     const double tol = 2e-6 / 0.2;
     CHECK(std::abs(loss - ref) <= tol * (1 + std::abs(ref)));
     check_close("gpu nt_xent dz", dz.host(), dz_ref, tol * max_abs(dz_ref), tol);

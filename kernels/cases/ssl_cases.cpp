@@ -108,7 +108,8 @@ void nt_xent_case(const Spec& s, KernelCase& c) {
       for (int64_t k = 0; k < D; ++k) q += z.get(i * D + k) * z.get(i * D + k);
       for (int64_t k = 0; k < D; ++k) z.set(i * D + k, z.get(i * D + k) / std::sqrt(q));
     }
-    d.inputs.emplace_back("lse", DType::f32, std::vector<int64_t>{M}).fill(0);  // forward -> backward
+    // forward -> backward: lse, q (the CPU and CUDA layouts are the same)
+    d.inputs.emplace_back("saved", DType::f32, std::vector<int64_t>{cpu::nt_xent_saved_size(N)}).fill(0);
     d.inputs.emplace_back("workspace", DType::f32, std::vector<int64_t>{ws}).fill(0);
     d.outputs.emplace_back("loss", DType::f32, std::vector<int64_t>{1}).fill(NAN);
     d.outputs.emplace_back("dz", DType::f32, std::vector<int64_t>{M, D}).fill(NAN);
@@ -118,9 +119,9 @@ void nt_xent_case(const Spec& s, KernelCase& c) {
     float loss = 0;
     if (version == "fast") {
       const float* z = d.inputs[0].data<float>();
-      float* lse = d.inputs[1].data<float>();
-      loss = cpu::nt_xent_forward<float>(N, D, z, tau, lse);
-      cpu::nt_xent_backward<float>(N, D, z, tau, lse, g, d.outputs[1].data<float>());
+      float* saved = d.inputs[1].data<float>();
+      loss = cpu::nt_xent_forward<float>(N, D, z, tau, saved);
+      cpu::nt_xent_backward<float>(N, D, z, tau, saved, g, d.outputs[1].data<float>());
     } else if (version == kReference) {
       std::vector<double> r(size_t(2 * N * D));
       loss = float(cpu::nt_xent_loss_ref<double>(N, D, d.inputs[0].values().data(), tau, g, r.data()));
@@ -128,9 +129,9 @@ void nt_xent_case(const Spec& s, KernelCase& c) {
     } else {
       run_cuda_version(version, d, [&]<class B>(B, const KernelPointers& p) {
         const float* z = p.in<float>(0);
-        float *lse = p.in<float>(1), *ws = p.in<float>(2);
-        loss = cuda::nt_xent_forward<B>(N, D, z, tau, lse, ws, nullptr);
-        cuda::nt_xent_backward<B>(N, D, z, tau, lse, g, p.out<float>(1), ws, nullptr);
+        float *saved = p.in<float>(1), *ws = p.in<float>(2);
+        loss = cuda::nt_xent_forward<B>(N, D, z, tau, saved, ws, nullptr);
+        cuda::nt_xent_backward<B>(N, D, z, tau, saved, g, p.out<float>(1), ws, nullptr);
       });
     }
     d.outputs[0].data<float>()[0] = loss;

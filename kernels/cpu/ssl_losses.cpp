@@ -1,11 +1,9 @@
 #include "kernels/cpu/ssl_losses.h"
-#include "kernels/cpu/dot.h"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-#include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/gemm.h"
 
 namespace bt::cpu {
@@ -83,7 +81,96 @@ T barlow_twins_loss_ref(int64_t N, int64_t D, const T* z1, const T* z2, T lambda
   return T(loss);
 }
 
-int64_t barlow_twins_workspace_size(int64_t N, int64_t D) { return D * D + N * D + 4 * D; }
+int64_t barlow_twins_workspace_size(int64_t N, int64_t D) { return D * D + N * D + 6 * D; }
+
+namespace {
+
+// Column statistics of z (N, D) for the BN of ẑ = (z − mean)·invstd, in double and in two
+// passes (the mean, then Σ(z − mean)²): with means ≈ ±1000 and std ≈ 1 a float mean, or the
+// expansion x·invstd − mean·invstd, loses ~ε·1000 of every ẑ. The mean is kept as a pair
+// hi + lo of T, so that (z − hi) − lo is exact up to one rounding of a value of size std
+// (z − hi is exact when z and hi are within a factor 2, Sterbenz).
+//   hi, lo, invstd (D) (=).
+template <class T>
+void bn_column_stats(int64_t N, int64_t D, const T* z, T* hi, T* lo, T* invstd) {
+  constexpr int64_t kCols = 64;
+#pragma omp parallel for schedule(static) if (N * D >= kParallelMin)
+  for (int64_t c0 = 0; c0 < D; c0 += kCols) {
+    const int64_t nc = std::min(kCols, D - c0);
+    double mean[kCols] = {}, q[kCols] = {};
+    for (int64_t n = 0; n < N; ++n) {
+      const T* r = z + n * D + c0;
+#pragma omp simd
+      for (int64_t c = 0; c < nc; ++c) mean[c] += double(r[c]);
+    }
+    for (int64_t c = 0; c < nc; ++c) mean[c] /= double(N);
+    for (int64_t n = 0; n < N; ++n) {
+      const T* r = z + n * D + c0;
+#pragma omp simd
+      for (int64_t c = 0; c < nc; ++c) q[c] += (double(r[c]) - mean[c]) * (double(r[c]) - mean[c]);
+    }
+    for (int64_t c = 0; c < nc; ++c) {
+      hi[c0 + c] = T(mean[c]);
+      lo[c0 + c] = T(mean[c] - double(hi[c0 + c]));
+      invstd[c0 + c] = T(1.0 / std::sqrt(q[c] / double(N) + kBarlowTwinsBnEps));
+    }
+  }
+}
+
+// ẑ = ((z − hi) − lo)·invstd: z (N, D) -> zh (N, D) (=).
+template <class T>
+void bn_columns_forward(int64_t N, int64_t D, const T* z, const T* hi, const T* lo,
+                        const T* invstd, T* zh) {
+#pragma omp parallel for schedule(static) if (N * D >= kParallelMin)
+  for (int64_t n = 0; n < N; ++n) {
+    const T* r = z + n * D;
+    T* o = zh + n * D;
+#pragma omp simd
+    for (int64_t c = 0; c < D; ++c) o[c] = ((r[c] - hi[c]) - lo[c]) * invstd[c];
+  }
+}
+
+// The BN training backward without affine, per column, in the centred form (no term of the
+// size of the mean): dz = invstd·((dẑ − mean_n dẑ) − ẑ·mean_n(dẑ ẑ)), ẑ recomputed from z as in
+// bn_columns_forward, the two means in double. dzh, z (N, D) -> dz (N, D) (=); dz == dzh allowed.
+template <class T>
+void bn_columns_backward(int64_t N, int64_t D, const T* dzh, const T* z, const T* hi, const T* lo,
+                         const T* invstd, T* dz) {
+  constexpr int64_t kCols = 64;
+  const int64_t blocks = (D + kCols - 1) / kCols;
+  std::vector<T> mean_dy(D), mean_dyx(D);
+#pragma omp parallel for schedule(static) if (N * D >= kParallelMin)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t c0 = b * kCols, nc = std::min(kCols, D - c0);
+    double s[kCols] = {}, sx[kCols] = {};
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t o = n * D + c0;
+#pragma omp simd
+      for (int64_t c = 0; c < nc; ++c) {
+        const T xh = ((z[o + c] - hi[c0 + c]) - lo[c0 + c]) * invstd[c0 + c];
+        s[c] += double(dzh[o + c]);
+        sx[c] += double(dzh[o + c]) * double(xh);
+      }
+    }
+    for (int64_t c = 0; c < nc; ++c) {
+      mean_dy[c0 + c] = T(s[c] / double(N));
+      mean_dyx[c0 + c] = T(sx[c] / double(N));
+    }
+  }
+#pragma omp parallel for schedule(static) if (N * D >= kParallelMin)
+  for (int64_t n = 0; n < N; ++n) {
+    const T* r = z + n * D;
+    const T* g = dzh + n * D;
+    T* o = dz + n * D;
+#pragma omp simd
+    for (int64_t c = 0; c < D; ++c) {
+      const T xh = ((r[c] - hi[c]) - lo[c]) * invstd[c];
+      o[c] = invstd[c] * ((g[c] - mean_dy[c]) - xh * mean_dyx[c]);
+    }
+  }
+}
+
+}  // namespace
 
 template <class T>
 T barlow_twins_loss(int64_t N, int64_t D, const T* z1, const T* z2, T lambda, T g, T* dz1,
@@ -93,19 +180,18 @@ T barlow_twins_loss(int64_t N, int64_t D, const T* z1, const T* z2, T lambda, T 
     owned.resize(barlow_twins_workspace_size(N, D));
     workspace = owned.data();
   }
-  T* C = workspace;          // (D, D): C, then G in place
-  T* dzh1 = C + D * D;       // (N, D): ∂/∂ẑ1
-  T* mean1 = dzh1 + N * D;   // (D) each
-  T* invstd1 = mean1 + D;
-  T* mean2 = invstd1 + D;
-  T* invstd2 = mean2 + D;
-  const T eps = T(kBarlowTwinsBnEps), invN = T(1) / T(N);
+  T* C = workspace;     // (D, D): C, then G in place
+  T* dzh1 = C + D * D;  // (N, D): ∂/∂ẑ1
+  T* stats = dzh1 + N * D;  // (6, D): hi, lo, invstd of view 1, then of view 2
+  T *hi1 = stats, *lo1 = hi1 + D, *invstd1 = lo1 + D;
+  T *hi2 = invstd1 + D, *lo2 = hi2 + D, *invstd2 = lo2 + D;
+  const T invN = T(1) / T(N);
 
   // ẑ1 -> dz1, ẑ2 -> dz2 (the outputs double as the ẑ buffers until the gradient GEMMs).
-  batch_norm_forward_train<T>(N, D, 1, z1, nullptr, nullptr, eps, T(0), dz1, mean1, invstd1,
-                              nullptr, nullptr);
-  batch_norm_forward_train<T>(N, D, 1, z2, nullptr, nullptr, eps, T(0), dz2, mean2, invstd2,
-                              nullptr, nullptr);
+  bn_column_stats(N, D, z1, hi1, lo1, invstd1);
+  bn_column_stats(N, D, z2, hi2, lo2, invstd2);
+  bn_columns_forward(N, D, z1, hi1, lo1, invstd1, dz1);
+  bn_columns_forward(N, D, z2, hi2, lo2, invstd2, dz2);
   gemm(true, false, D, D, N, invN, dz1, D, dz2, D, T(0), C, D);  // C = ẑ1ᵀ ẑ2 / N
 
   // One pass over C: the loss terms, and C overwritten by G = g ∂L/∂C.
@@ -128,8 +214,8 @@ T barlow_twins_loss(int64_t N, int64_t D, const T* z1, const T* z2, T lambda, T 
 
   gemm(false, true, N, D, D, invN, dz2, D, C, D, T(0), dzh1, D);  // ∂/∂ẑ1 = ẑ2 Gᵀ / N
   gemm(false, false, N, D, D, invN, dz1, D, C, D, T(0), dz2, D);  // ∂/∂ẑ2 = ẑ1 G / N (ẑ2 done)
-  batch_norm_backward_train<T>(N, D, 1, dzh1, z1, nullptr, mean1, invstd1, dz1, nullptr, nullptr);
-  batch_norm_backward_train<T>(N, D, 1, dz2, z2, nullptr, mean2, invstd2, dz2, nullptr, nullptr);
+  bn_columns_backward(N, D, dzh1, z1, hi1, lo1, invstd1, dz1);
+  bn_columns_backward(N, D, dz2, z2, hi2, lo2, invstd2, dz2);
   return T(loss);
 }
 
@@ -170,10 +256,28 @@ T nt_xent_loss_ref(int64_t N, int64_t D, const T* z, T tau, T g, T* dz) {
   return T(loss / double(M));
 }
 
+namespace {
+
+// softplus(x) = log(1 + e^x), without overflow for large x; softplus(−∞) = 0.
+double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+
+// a·b accumulated in double.
 template <class T>
-T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* lse) {
+double dot_double(const T* a, const T* b, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += double(a[i]) * double(b[i]);
+  return s;
+}
+
+}  // namespace
+
+template <class T>
+T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* saved) {
   const int64_t M = 2 * N, blocks = (M + kRowBlock - 1) / kRowBlock;
   const T inv_tau = T(1) / tau;
+  T* lse = saved;      // (M)
+  T* q = saved + M;    // (M)
   double total = 0;
 #pragma omp parallel reduction(+ : total) if (M * M * D >= kNtXentParallelMin)
   {
@@ -182,8 +286,8 @@ T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* lse) {
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t r0 = b * kRowBlock, nb = std::min(kRowBlock, M - r0);
-      T m[kRowBlock];       // running max of each row
-      double l[kRowBlock];  // running Σ exp(s − m)
+      T m[kRowBlock];       // running max of each row's negatives
+      double l[kRowBlock];  // running Σ exp(s − m) over the negatives
       std::fill(m, m + nb, T(-INFINITY));
       std::fill(l, l + nb, 0.0);
       for (int64_t c0 = 0; c0 < M; c0 += kColTile) {
@@ -191,12 +295,13 @@ T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* lse) {
         gemm(false, true, nb, nt, D, inv_tau, z + r0 * D, D, z + c0 * D, D, T(0), S.data(), nt);
         for (int64_t i = 0; i < nb; ++i) {
           T* s = S.data() + i * nt;
-          const int64_t diag = r0 + i - c0;
+          const int64_t diag = r0 + i - c0, pc = positive(r0 + i, N) - c0;
           if (diag >= 0 && diag < nt) s[diag] = T(-INFINITY);
+          if (pc >= 0 && pc < nt) s[pc] = T(-INFINITY);  // the softmax runs over the negatives
           T mt = T(-INFINITY);
 #pragma omp simd reduction(max : mt)
           for (int64_t j = 0; j < nt; ++j) mt = std::max(mt, s[j]);
-          if (mt == T(-INFINITY)) continue;  // a tile holding only the excluded diagonal
+          if (mt == T(-INFINITY)) continue;  // a tile holding only excluded columns
           const T mn = std::max(m[i], mt);
           double sum = 0;
           for (int64_t j = 0; j < nt; ++j) sum += std::exp(s[j] - mn);
@@ -206,9 +311,15 @@ T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* lse) {
       }
       for (int64_t i = 0; i < nb; ++i) {
         const int64_t k = r0 + i;
-        const double row_lse = double(m[i]) + std::log(l[i]);
-        lse[k] = T(row_lse);
-        total += row_lse - double(dot(z + k * D, z + positive(k, N) * D, D)) * double(inv_tau);
+        // s_pos in double: its rounding error in float (a GEMM's, ~ε·√D/τ) would shift every
+        // ℓ and q of the row alike, where the negatives' errors average out.
+        const double s_pos = dot_double(z + k * D, z + positive(k, N) * D, D) / double(tau);
+        // lse_neg = −∞ when there are no negatives (N = 1): then ℓ = 0.
+        const double lse_neg = double(m[i]) + std::log(l[i]);
+        const double row_loss = softplus(lse_neg - s_pos);
+        lse[k] = T(s_pos + row_loss);
+        q[k] = T(-std::expm1(-row_loss));  // 1 − p_pos = 1 − exp(−ℓ)
+        total += row_loss;
       }
     }
   }
@@ -216,16 +327,18 @@ T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* lse) {
 }
 
 template <class T>
-void nt_xent_backward(int64_t N, int64_t D, const T* z, T tau, const T* lse, T g, T* dz) {
+void nt_xent_backward(int64_t N, int64_t D, const T* z, T tau, const T* saved, T g, T* dz) {
   const int64_t M = 2 * N, blocks = (M + kRowBlock - 1) / kRowBlock;
   const T inv_tau = T(1) / tau, coef = g / (T(M) * tau);
+  const T* lse = saved;
+  const T* q = saved + M;
 #pragma omp parallel if (M * M * D >= kNtXentParallelMin)
   {
     std::vector<T> W(kRowBlock * kColTile);  // (nb, nt): the tile S, then P + pᵀ in place
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t r0 = b * kRowBlock, nb = std::min(kRowBlock, M - r0);
-      T* out = dz + r0 * D;  // (nb, D): accumulates Σ_j (p_kj + p_jk) z_j
+      T* out = dz + r0 * D;  // (nb, D): accumulates Σ_j (p_kj + p_jk) z_j over the negatives
       std::fill(out, out + nb * D, T(0));
       for (int64_t c0 = 0; c0 < M; c0 += kColTile) {
         const int64_t nt = std::min(kColTile, M - c0);
@@ -235,16 +348,19 @@ void nt_xent_backward(int64_t N, int64_t D, const T* z, T tau, const T* lse, T g
           const T li = lse[r0 + i];
           const T* lc = lse + c0;
           for (int64_t j = 0; j < nt; ++j) w[j] = std::exp(w[j] - li) + std::exp(w[j] - lc[j]);
-          const int64_t diag = r0 + i - c0;
+          const int64_t diag = r0 + i - c0, pc = positive(r0 + i, N) - c0;
           if (diag >= 0 && diag < nt) w[diag] = T(0);  // p_kk = 0
+          if (pc >= 0 && pc < nt) w[pc] = T(0);        // the positive pair: the q term below
         }
         gemm(false, false, nb, D, nt, T(1), W.data(), nt, z + c0 * D, D, T(1), out, D);
       }
       for (int64_t i = 0; i < nb; ++i) {
-        const T* zp = z + positive(r0 + i, N) * D;
+        const int64_t k = r0 + i, pk = positive(k, N);
+        const T q_pair = q[k] + q[pk];  // row k's 1 − p_pos, and row pos(k)'s (its positive is k)
+        const T* zp = z + pk * D;
         T* o = out + i * D;
 #pragma omp simd
-        for (int64_t d = 0; d < D; ++d) o[d] = coef * (o[d] - T(2) * zp[d]);
+        for (int64_t d = 0; d < D; ++d) o[d] = coef * (o[d] - q_pair * zp[d]);
       }
     }
   }

@@ -25,11 +25,15 @@ T barlow_twins_loss_ref(int64_t N, int64_t D, const T* z1, const T* z2, T lambda
                         T* dz2);
 
 // The fast version's workspace, in elements of T: C (D, D), overwritten in place by G — the
-// only D×D buffer — then ∂/∂ẑ1 (N, D), then the two views' column mean and invstd (4, D).
+// only D×D buffer — then ∂/∂ẑ1 (N, D), then the two views' column statistics (6, D): the mean
+// as a pair hi + lo, and invstd.
 int64_t barlow_twins_workspace_size(int64_t N, int64_t D);
 
-// Fast: ẑ1, ẑ2 are written into dz1, dz2 (BN fast path), C by one GEMM, loss and G in one
-// pass over C, the two gradient GEMMs, then the BN fast backward (ẑ recomputed from z).
+// Fast: ẑ1, ẑ2 are written into dz1, dz2, C by one GEMM, loss and G in one pass over C, the two
+// gradient GEMMs, then the BN backward (ẑ recomputed from z). The column statistics are taken
+// in double in two passes and ẑ = ((z − hi) − lo)·invstd, the BN backward in its centred form:
+// no float term of the size of the mean, so embeddings with |mean| ≫ std (≈ ±1000 against 1)
+// keep float accuracy (tests/test_ssl_numerics.cpp).
 // workspace: barlow_twins_workspace_size(N, D) elements, or nullptr to allocate it here.
 template <class T>
 T barlow_twins_loss(int64_t N, int64_t D, const T* z1, const T* z2, T lambda, T g, T* dz1,
@@ -47,22 +51,37 @@ T barlow_twins_loss(int64_t N, int64_t D, const T* z1, const T* z2, T lambda, T 
 //   ∂L/∂z_k = 1/(2Nτ) · [Σ_j (p_kj + p_jk) z_j − 2 z_pos(k)]
 // (row k's own softmax, plus every row j's softmax column k; pos is an involution, which gives
 // the factor 2). z need not be normalized for this formula: normalization is upstream.
+// The fast versions split off the positive pair: with q_i = 1 − p_i,pos(i),
+//   ∂L/∂z_k = 1/(2Nτ) · [Σ_{j ∉ {k, pos(k)}} (p_kj + p_jk) z_j − (q_k + q_pos(k)) z_pos(k)],
+// and take q in the log domain: the forward's softmax runs over the negatives only,
+//   lse_neg,i = log Σ_{j ∉ {i, pos(i)}} exp(s_ij),  ℓ_i = softplus(lse_neg,i − s_i,pos(i)),
+//   lse_i = s_i,pos(i) + ℓ_i,  q_i = −expm1(−ℓ_i).
+// When the views are nearly aligned (ℓ ≈ 0.02), 1 − p or lse − s_pos by subtraction would lose
+// most of the digits of q and ℓ (tests/test_ssl_numerics.cpp). s_i,pos(i) itself is a dot in
+// double, not the similarity GEMM's float value: that rounding (~ε·√D/τ) would shift row i's ℓ,
+// q and lse all alike, where the negatives' independent errors average out.
 
 // Reference: the full 2N×2N matrix in double. dz (2N, D) (=) g ∂L/∂z, or nullptr (loss only).
 template <class T>
 T nt_xent_loss_ref(int64_t N, int64_t D, const T* z, T tau, T g, T* dz);
 
+// What the forward keeps for the backward, in elements of T: (2, 2N), each row's lse_i, then
+// its q_i = 1 − p_i,pos(i).
+inline int64_t nt_xent_saved_size(int64_t N) { return 4 * N; }
+
 // Fast forward: row blocks of 64 in parallel, column tiles of 256 from a GEMM, an online
-// softmax (running max m, running sum l rescaled by exp(m_old − m_new)) so the 2N×2N matrix is
-// never stored. lse (2N) (=): each row's log-sum-exp, kept for the backward. Returns the loss.
+// softmax over the negatives (running max m, running sum l rescaled by exp(m_old − m_new)) so
+// the 2N×2N matrix is never stored; s_i,pos(i), ℓ_i, lse_i and q_i per row in double.
+// saved (nt_xent_saved_size(N)) (=): lse, q. Returns the loss.
 template <class T>
-T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* lse);
+T nt_xent_forward(int64_t N, int64_t D, const T* z, T tau, T* saved);
 
 // Fast backward: recomputes the tiles; with P_kj = exp(s_kj − lse_k) and, since s is
-// symmetric, p_jk = exp(s_kj − lse_j), each tile adds (P + pᵀ-tile) z_tile into dz by a GEMM.
-//   z (2N, D); lse (2N) from nt_xent_forward -> dz (2N, D) (=) g ∂L/∂z
+// symmetric, p_jk = exp(s_kj − lse_j), each tile adds (P + pᵀ-tile) z_tile into dz by a GEMM,
+// the positive pair excluded; then the q term.
+//   z (2N, D); saved from nt_xent_forward -> dz (2N, D) (=) g ∂L/∂z
 template <class T>
-void nt_xent_backward(int64_t N, int64_t D, const T* z, T tau, const T* lse, T g, T* dz);
+void nt_xent_backward(int64_t N, int64_t D, const T* z, T tau, const T* saved, T g, T* dz);
 
 // ---------------------------------------------------------------------------------------------
 // BYOL / SimSiam regression loss (Grill et al. 2020; docs/design.md §5), with t a constant (stop-grad):

@@ -1,5 +1,5 @@
 // Barlow Twins loss, fused forward + backward (docs/design.md §5 (a) + (b); formulas in ssl_losses.h).
-//   bn_stats_kernel         mean, invstd of every column of z1 and z2        (reads 2·N·D)
+//   bn_stats_kernel         pivot, shift, invstd of every column of z1, z2   (reads 2·N·D)
 //   bt_forward_kernel       C tile = ẑ1ᵀ ẑ2 / N with BN in the load prologue; epilogue: the
 //                           tile's loss partials and G = g ∂L/∂C               (writes D²)
 //   sum_partials_kernel     Σ of the tile partials, in double                 (ssl_common.cuh)
@@ -18,27 +18,33 @@ constexpr float kBnEps = 1e-5f;  // bt::cpu::kBarlowTwinsBnEps
 
 // block (32, 8), grid (ceil(D / 32), 2): view blockIdx.y, column c = 32·blockIdx.x + tx; the 8
 // warps stride down the rows (coalesced along a row), their partials meet in shared memory.
-// Two passes over the column (mean, then Σ(z − mean)²) avoid E[z²] − E[z]² cancellation.
-//   stats (4, D) (=): mean1, invstd1, mean2, invstd2; invstd = 1/sqrt(biased var + eps).
+// The sums run over the data shifted by the pivot x0 = z[0, c], one of the column's values, so
+// they are of the size of the std, not of the mean (a float mean of values near ±1000 would
+// err by ~ε·1000 in every ẑ), and in two passes: shift = Σ(z − x0)/N, then
+// var = Σ((z − x0) − shift)²/N (no E[z²] − E[z]² cancellation either).
+//   stats (6, D) (=): pivot1, shift1, invstd1, pivot2, shift2, invstd2 (mean = pivot + shift,
+//   invstd = 1/sqrt(biased var + eps)).
 __global__ void bn_stats_kernel(int N, int D, const float* z1, const float* z2, float* stats) {
   SIMT_SHARED(float, part, [8][33]);
   const int tx = threadIdx.x, ty = threadIdx.y, c = blockIdx.x * 32 + tx;
   const float* z = blockIdx.y == 0 ? z1 : z2;  // (N, D)
-  float* mean = stats + 2 * blockIdx.y * int64_t(D);
-  float* invstd = mean + D;
+  float* pivot = stats + 3 * blockIdx.y * int64_t(D);
+  float* shift = pivot + D;
+  float* invstd = shift + D;
+  const float x0 = c < D ? z[c] : 0.0f;
   float s = 0.0f;
   if (c < D)
-    for (int n = ty; n < N; n += 8) s += z[int64_t(n) * D + c];
+    for (int n = ty; n < N; n += 8) s += z[int64_t(n) * D + c] - x0;
   part[ty][tx] = s;
   __syncthreads();
-  float mu = 0.0f;
+  float mu = 0.0f;  // mean − x0
   for (int k = 0; k < 8; ++k) mu += part[k][tx];
   mu /= float(N);
   __syncthreads();  // part is rewritten below
   float q = 0.0f;
   if (c < D)
     for (int n = ty; n < N; n += 8) {
-      const float d = z[int64_t(n) * D + c] - mu;
+      const float d = (z[int64_t(n) * D + c] - x0) - mu;
       q += d * d;
     }
   part[ty][tx] = q;
@@ -46,7 +52,8 @@ __global__ void bn_stats_kernel(int N, int D, const float* z1, const float* z2, 
   if (ty == 0 && c < D) {
     float var = 0.0f;
     for (int k = 0; k < 8; ++k) var += part[k][tx];
-    mean[c] = mu;
+    pivot[c] = x0;
+    shift[c] = mu;
     invstd[c] = 1.0f / sqrtf(var / float(N) + kBnEps);
   }
 }
@@ -109,22 +116,23 @@ __global__ void bt_grad_kernel(int N, int D, BatchNormed zh, Dense G, float* out
 
 // block (32, 8), grid (ceil(D / 32), 2), laid out as bn_stats_kernel. In place, per column:
 //   dz (N, D) holds dẑ on entry and g ∂L/∂z on return:
-//   dz = invstd/N · (N dẑ − Σ_n dẑ − ẑ Σ_n dẑ ẑ),  ẑ = (z − mean)·invstd recomputed from z.
+//   dz = invstd/N · (N dẑ − Σ_n dẑ − ẑ Σ_n dẑ ẑ),  ẑ = ((z − pivot) − shift)·invstd recomputed
+//   from z; stats (6, D) from bn_stats_kernel.
 __global__ void bn_backward_kernel(int N, int D, const float* z1, const float* z2,
                                    const float* stats, float* dz1, float* dz2) {
   SIMT_SHARED(float, part, [2][8][33]);
   const int tx = threadIdx.x, ty = threadIdx.y, c = blockIdx.x * 32 + tx;
   const float* z = blockIdx.y == 0 ? z1 : z2;  // (N, D)
   float* dz = blockIdx.y == 0 ? dz1 : dz2;     // (N, D)
-  const float* mean = stats + 2 * blockIdx.y * int64_t(D);
-  const float* invstd = mean + D;
-  const float mu = c < D ? mean[c] : 0.0f, is = c < D ? invstd[c] : 0.0f;
+  const float* st = stats + 3 * blockIdx.y * int64_t(D);  // pivot, shift, invstd
+  const float x0 = c < D ? st[c] : 0.0f, mu = c < D ? st[D + c] : 0.0f,
+              is = c < D ? st[2 * D + c] : 0.0f;
   float s = 0.0f, sx = 0.0f;
   if (c < D)
     for (int n = ty; n < N; n += 8) {
       const int64_t k = int64_t(n) * D + c;
       s += dz[k];
-      sx += dz[k] * (z[k] - mu) * is;
+      sx += dz[k] * (((z[k] - x0) - mu) * is);
     }
   part[0][ty][tx] = s;
   part[1][ty][tx] = sx;
@@ -138,7 +146,7 @@ __global__ void bn_backward_kernel(int N, int D, const float* z1, const float* z
     const float scale = is / float(N);
     for (int n = ty; n < N; n += 8) {
       const int64_t k = int64_t(n) * D + c;
-      dz[k] = scale * (float(N) * dz[k] - s - (z[k] - mu) * is * sx);
+      dz[k] = scale * (float(N) * dz[k] - s - ((z[k] - x0) - mu) * is * sx);
     }
   }
 }
@@ -176,12 +184,13 @@ float barlow_twins_loss(int64_t N, int64_t D, const float* z1, const float* z2, 
   const int tiles = tiles_1d * tiles_1d;
   // The layout of barlow_twins_workspace_size.
   double* sums = reinterpret_cast<double*>(workspace);  // (2): on, off
-  float* stats = workspace + 4;                         // (4, D): mean1, invstd1, mean2, invstd2
-  float* part = stats + 4 * D;                          // (2, tiles)
-  float* G = part + 2 * tiles;                          // (D, D)
-  const float *mean1 = stats, *invstd1 = stats + D, *mean2 = stats + 2 * D,
-              *invstd2 = stats + 3 * D;
-  const BatchNormed zh1{z1, mean1, invstd1, n, d}, zh2{z2, mean2, invstd2, n, d};
+  float* stats = workspace + 4;  // (6, D): pivot, shift, invstd of view 1, then of view 2
+  float* part = stats + 6 * D;   // (2, tiles)
+  float* G = part + 2 * tiles;   // (D, D)
+  const float* st1 = stats;
+  const float* st2 = stats + 3 * D;
+  const BatchNormed zh1{z1, st1, st1 + D, st1 + 2 * D, n, d},
+      zh2{z2, st2, st2 + D, st2 + 2 * D, n, d};
   const unsigned col_blocks = unsigned((d + 31) / 32);
 
   simt::launch(bn_stats_kernel, dim3(col_blocks, 2), dim3(32, 8), 0, stream, n, d, z1, z2, stats);

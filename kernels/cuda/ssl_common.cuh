@@ -83,15 +83,19 @@ struct Dense {
   }
 };
 
-// z (rows, cols) batch-normalized per column on load: ẑ = (z − mean[c])·invstd[c]; 0 outside
+// z (rows, cols) batch-normalized per column on load: ẑ = ((z − pivot[c]) − shift[c])·invstd[c]
+// with mean = pivot + shift, pivot a value of the column (barlow_twins.cu): z − pivot is exact
+// when z is near the pivot, so no rounding of the size of the mean enters ẑ. 0 outside
 // (padding rows must stay 0, not −mean·invstd, or they would enter the sums over the batch).
 struct BatchNormed {
   const float* z;
-  const float* mean;
+  const float* pivot;
+  const float* shift;
   const float* invstd;
   int rows, cols;
   __device__ float at(int r, int c) const {
-    return r < rows && c < cols ? (z[int64_t(r) * cols + c] - mean[c]) * invstd[c] : 0.0f;
+    return r < rows && c < cols ? ((z[int64_t(r) * cols + c] - pivot[c]) - shift[c]) * invstd[c]
+                                : 0.0f;
   }
 };
 

@@ -31,12 +31,15 @@ namespace bt::cuda {
 //   4. BN backward per column, in place: dz = invstd/N · (N dẑ − Σ_n dẑ − ẑ Σ_n dẑ ẑ).
 // dz1, dz2 (N, D) (=) g ∂L/∂z1, g ∂L/∂z2; both required. Returns the loss (unscaled by g).
 
-// Workspace in floats: the two sums (2 doubles) | mean, invstd of both views (4, D) |
+// The column statistics pivot on each column's first value z[0, c]: ẑ = ((z − pivot) − shift)
+// ·invstd, shift = mean − pivot, both sums over the shifted data, so that no float term has the
+// size of the mean (embeddings with |mean| ≫ std keep float accuracy: tests/test_cuda_ssl_numerics.cpp).
+// Workspace in floats: the two sums (2 doubles) | pivot, shift, invstd of both views (6, D) |
 // two partial sums per 64×64 tile of C (2, T), T = ceil(D/64)² | G (D, D) — the only D×D
 // buffer. No N×D scratch: dẑ lives in dz1, dz2 until the BN backward rewrites them in place.
 inline int64_t barlow_twins_workspace_size(int64_t /*N*/, int64_t D) {
   const int64_t tiles = (D + 63) / 64;
-  return 4 + 4 * D + 2 * tiles * tiles + D * D;
+  return 4 + 6 * D + 2 * tiles * tiles + D * D;
 }
 
 template <class B>
@@ -63,22 +66,29 @@ BarlowTwinsSums barlow_twins_mask_sums(int64_t D, const float* C, float* workspa
 // too few blocks, the columns are split over up to 4 blocks whose (m, l) are merged after.
 // Backward recomputes the tiles: ∂L/∂z_k = g/(2Nτ)·[Σ_j (p_kj + p_jk) z_j − 2 z_pos(k)],
 // p_kj = exp(s_kj − lse_k), p_jk = exp(s_kj − lse_j) (s is symmetric).
+// As on the CPU (kernels/cpu/ssl_losses.h), the positive pair is split off and 1 − p_pos taken
+// in the log domain: the softmax runs over the negatives, ℓ_i = softplus(lse_neg,i − s_i,pos),
+// lse_i = s_i,pos + ℓ_i, and the backward uses q_i = 1 − p_i,pos = −expm1(−ℓ_i) (computed by the
+// forward) for the positive's term:
+//   ∂L/∂z_k = g/(2Nτ)·[Σ_{j ∉ {k, pos(k)}} (p_kj + p_jk) z_j − (q_k + q_pos(k)) z_pos(k)].
 
 inline constexpr int kNtXentMaxSplits = 4;
-// Workspace in floats, for either pass: the loss sum (1 double) | forward: (m, l, s_pos) per row
-// and column split (3, splits, 2N), then one loss partial per 256 rows; backward, when the
-// columns are split: one partial dz per split (splits, 2N, D).
+// What the forward keeps for the backward, in floats: (2, 2N), each row's lse_i, then q_i.
+inline int64_t nt_xent_saved_size(int64_t N) { return 4 * N; }
+// Workspace in floats, for either pass: the loss sum (1 double) | forward: (m, l) per row and
+// column split (2, splits, 2N), then one loss partial per 256 rows; backward, when the columns
+// are split: one partial dz per split (splits, 2N, D).
 inline int64_t nt_xent_workspace_size(int64_t N, int64_t D) {
   return 4 + kNtXentMaxSplits * 2 * N * std::max<int64_t>(D, 4);
 }
 
-// lse (2N) (=): each row's log-sum-exp, kept for the backward. Returns the loss.
+// saved (nt_xent_saved_size(N)) (=): lse, q, kept for the backward. Returns the loss.
 template <class B>
-float nt_xent_forward(int64_t N, int64_t D, const float* z, float tau, float* lse, float* workspace,
-                      void* stream);
-// z (2N, D); lse (2N) from nt_xent_forward -> dz (2N, D) (=) g ∂L/∂z.
+float nt_xent_forward(int64_t N, int64_t D, const float* z, float tau, float* saved,
+                      float* workspace, void* stream);
+// z (2N, D); saved from nt_xent_forward -> dz (2N, D) (=) g ∂L/∂z.
 template <class B>
-void nt_xent_backward(int64_t N, int64_t D, const float* z, float tau, const float* lse, float g,
+void nt_xent_backward(int64_t N, int64_t D, const float* z, float tau, const float* saved, float g,
                       float* dz, float* workspace, void* stream);
 
 // ---------------------------------------------------------------------------------------------
