@@ -207,7 +207,7 @@ __global__ void nt_xent_finish_kernel(int N, int D, int splits, const float* z, 
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += stride) {
     const int i = int(e / D), d = int(e % D);
     float s = 0.0f;
-    for (int q = 0; q < splits; ++q) s += part[q * total + e];
+    for (int k = 0; k < splits; ++k) s += part[k * total + e];
     dz[e] = coef * (s - q_pair(q, i, N) * z[int64_t(positive(i, N)) * D + d]);
   }
 }
