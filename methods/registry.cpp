@@ -4,6 +4,7 @@
 #include "methods/barlow_twins.h"
 #include "methods/byol.h"
 #include "methods/simclr.h"
+#include "methods/vicreg/vicreg.h"
 
 namespace bt::methods {
 
@@ -13,6 +14,7 @@ const std::vector<MethodEntry>& method_registry() {
       byol_entry(),
       simsiam_entry(),
       simclr_entry(),
+      vicreg_entry(),
   };
   return entries;
 }
