@@ -1,6 +1,7 @@
 // The method registry (methods/registry.h): every entry builds the method it names, unknown
 // names are errors listing the known ones, and the recipes bt_train applies are the table
-// docs/design.md §5 gives (the values train_config.cpp held before the registry).
+// docs/design.md §5 gives (the values train_config.cpp held before the registry; VICReg's from
+// its paper: LARS, base lr 0.2 per 256 images, weight decay 1e-6).
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -27,6 +28,7 @@ TEST_CASE("method registry: each entry builds a method of its own name, once", "
   }
   CHECK(seen.count("barlow") == 1);
   CHECK(seen.count("simclr") == 1);
+  CHECK(seen.count("vicreg") == 1);
 }
 
 TEST_CASE("method registry: an unknown name is an error listing every method", "[methods][registry]") {
@@ -54,7 +56,8 @@ TEST_CASE("method registry: bt_train's defaults are each method's recipe", "[met
   for (const Want& w : {Want{"barlow", "lars", 0.3, 1e-4, 0.0048 / 0.2, "asymmetric"},
                         Want{"byol", "lars", 1.0, 1e-5, 1.0, "asymmetric"},
                         Want{"simsiam", "sgd", 0.5, 1e-5, 1.0, "simsiam"},
-                        Want{"simclr", "lars", 0.4, 1e-4, 1.0, "symmetric"}}) {
+                        Want{"simclr", "lars", 0.4, 1e-4, 1.0, "symmetric"},
+                        Want{"vicreg", "lars", 0.2, 1e-6, 1.0, "asymmetric"}}) {
     INFO(w.method);
     tools::TrainConfig c;
     c.model.method = w.method;
