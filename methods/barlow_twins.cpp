@@ -22,4 +22,14 @@ Tensor BarlowTwins::loss(const Tensor& view1, const Tensor& view2) {
   return group_->world_size() > 1 ? barlow_twins_loss_dist(z1, z2, lambda_, *group_) : barlow_twins_loss(z1, z2, lambda_);
 }
 
+MethodEntry barlow_twins_entry() {
+  return {.name = "barlow",
+          .description = "Barlow Twins (Zbontar et al. 2021): cross-correlation of the views made the identity",
+          .make = [](const MethodConfig& c, Rng& rng) { return std::make_unique<BarlowTwins>(c, rng); },
+          // Its own lr for the biases and BN parameters (0.0048 against 0.2 for the weights).
+          .recipe = {.optimizer = "lars", .lr = 0.3, .weight_decay = 1e-4, .bias_lr_scale = 0.0048 / 0.2,
+                     .views = "asymmetric"},
+          .plots = {.cross_correlation_heatmap = true}};
+}
+
 }  // namespace bt::methods

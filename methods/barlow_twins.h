@@ -1,7 +1,7 @@
 #pragma once
 // Barlow Twins (Zbontar et al. 2021): make the cross-correlation of the two views' embeddings
 // the identity. Projector 2048-2048-2048 (Linear without bias, BN, ReLU; last Linear plain).
-#include "methods/method.h"
+#include "methods/registry.h"
 
 namespace bt::methods {
 
@@ -16,5 +16,7 @@ class BarlowTwins : public Method {
   std::shared_ptr<nn::Sequential> projector_;
   double lambda_;
 };
+
+MethodEntry barlow_twins_entry();  // "barlow"
 
 }  // namespace bt::methods

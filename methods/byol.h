@@ -5,7 +5,7 @@
 //            BN running statistics copied. Projector feature → 4096 → 256, predictor 256 → 4096 → 256.
 //   SimSiam: target = the online network itself, detached (no EMA). Projector 2048-2048-2048
 //            with a final BN without affine, predictor 2048 → 512 → 2048.
-#include "methods/method.h"
+#include "methods/registry.h"
 
 namespace bt::methods {
 
@@ -32,5 +32,8 @@ class Byol : public Method {
   std::shared_ptr<models::ResNet> target_backbone_;
   std::shared_ptr<nn::Sequential> target_projector_;
 };
+
+MethodEntry byol_entry();     // "byol"
+MethodEntry simsiam_entry();  // "simsiam"
 
 }  // namespace bt::methods

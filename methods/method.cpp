@@ -3,9 +3,7 @@
 #include <cmath>
 
 #include "engine/nn/batch_norm.h"
-#include "methods/barlow_twins.h"
-#include "methods/byol.h"
-#include "methods/simclr.h"
+#include "methods/registry.h"
 
 namespace bt::methods {
 
@@ -31,11 +29,7 @@ int64_t scaled_width(int64_t d, double scale) {
 }
 
 std::unique_ptr<Method> make_method(const MethodConfig& config, Rng& rng) {
-  if (config.method == "barlow") return std::make_unique<BarlowTwins>(config, rng);
-  if (config.method == "byol") return std::make_unique<Byol>(config, rng, /*simsiam=*/false);
-  if (config.method == "simsiam") return std::make_unique<Byol>(config, rng, /*simsiam=*/true);
-  if (config.method == "simclr") return std::make_unique<SimClr>(config, rng);
-  throw Error("unknown method '" + config.method + "': expected barlow, byol, simsiam or simclr");
+  return find_method(config.method).make(config, rng);
 }
 
 }  // namespace bt::methods

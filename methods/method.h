@@ -12,7 +12,7 @@
 namespace bt::methods {
 
 struct MethodConfig {
-  std::string method = "barlow";  // barlow, byol, simsiam, simclr
+  std::string method = "barlow";  // a name in methods/registry.h
   models::ResNetConfig backbone;
   // Head sizes; 0 picks the method's default from docs/design.md §5 (scaled by `head_scale`).
   int64_t proj_hidden = 0, proj_out = 0, pred_hidden = 0;
@@ -57,7 +57,8 @@ class Method : public nn::Module {
   Tensor last_z1_, last_z2_;
 };
 
-// Builds the method named by config.method; an unknown name is an error naming it.
+// Builds the method named by config.method (methods/registry.h); an unknown name is an error
+// naming it.
 std::unique_ptr<Method> make_method(const MethodConfig& config, Rng& rng);
 
 // Head widths scaled for narrow runs: round(d · scale), at least 8.

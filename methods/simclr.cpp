@@ -22,4 +22,13 @@ Tensor SimClr::loss(const Tensor& view1, const Tensor& view2) {
   return group_->world_size() > 1 ? nt_xent_loss_dist(z1, z2, config_.temperature, *group_) : nt_xent_loss(z1, z2, config_.temperature);
 }
 
+MethodEntry simclr_entry() {
+  return {.name = "simclr",
+          .description = "SimCLR (Chen et al. 2020): NT-Xent contrastive loss over the batch",
+          .make = [](const MethodConfig& c, Rng& rng) { return std::make_unique<SimClr>(c, rng); },
+          .recipe = {.optimizer = "lars", .lr = 0.4, .weight_decay = 1e-4, .bias_lr_scale = 1.0,
+                     .views = "symmetric"},
+          .plots = {.cross_correlation_heatmap = false}};
+}
+
 }  // namespace bt::methods

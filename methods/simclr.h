@@ -1,7 +1,7 @@
 #pragma once
 // SimCLR (Chen et al. 2020): NT-Xent over the two views' normalised projections.
 // Projector feature → 2048 (BN, ReLU) → 128.
-#include "methods/method.h"
+#include "methods/registry.h"
 
 namespace bt::methods {
 
@@ -14,5 +14,7 @@ class SimClr : public Method {
  private:
   std::shared_ptr<nn::Sequential> projector_;
 };
+
+MethodEntry simclr_entry();  // "simclr"
 
 }  // namespace bt::methods

@@ -148,3 +148,17 @@ TEST_CASE("bt_train --device simt: a whole run with the CUDA kernels on the emul
   CHECK(last.find("\"epoch\":1") != std::string::npos);  // the epoch-1 record, its loss finite (not null)
   CHECK(last.find("\"loss\":null") == std::string::npos);
 }
+
+TEST_CASE("bt_train --method vicreg: a tiny run at VICReg's recipe; --help lists every method") {
+  bt::testing::TempDir dir;
+  const Outcome o = run(std::string(BT_TRAIN_EXE) + " --method vicreg" + kTinyRun + " --out " + (dir / "run"));
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  CHECK_THAT(o.output, Catch::Contains("vicreg: resnet18") && Catch::Contains("lars lr 0.2 x 16/256, wd 1e-06"));
+  CHECK(fs::exists(fs::path(dir / "run") / "backbone.safetensors"));
+  CHECK_FALSE(fs::exists(fs::path(dir / "run") / "cross_correlation.png"));  // Barlow Twins' plot only
+  const Outcome help = run(std::string(BT_TRAIN_EXE) + " --help");
+  for (const char* name : {"barlow:", "byol:", "simsiam:", "simclr:", "vicreg:"}) CHECK_THAT(help.output, Catch::Contains(name));
+  const Outcome bench = run(std::string(STEP_BENCH_EXE) + " --methods mocov9");
+  require_clean_failure(bench, "--methods");
+}

@@ -20,9 +20,10 @@ namespace {
 
 // Every kernel family of kernels/cpu and kernels/cuda; those with CUDA kernels have simt versions.
 const std::vector<std::string> kFamilies{"matmul", "conv2d",    "ssl",       "elementwise", "reduce",
-                                         "batch_norm", "pool",  "normalize", "optim",       "softmax"};
+                                         "batch_norm", "pool",  "normalize", "optim",       "softmax",
+                                         "vicreg"};
 const std::vector<std::string> kCudaFamilies{"matmul", "conv2d", "ssl",   "elementwise", "reduce",
-                                             "batch_norm", "pool", "normalize", "optim", "softmax"};
+                                             "batch_norm", "pool", "normalize", "optim", "softmax", "vicreg"};
 
 const char* const kSchedules[] = {"forward", "random:1"};
 

@@ -75,7 +75,7 @@ TEST_CASE("each method's gradient predicts the change of its loss along it (fini
   // value: large against float32 rounding, small against the curvature. SimSiam's gradient
   // stops at its targets (z.detach(), which share θ), so its f keeps the targets of θ fixed
   // (with them moving, the slope is ~7 % off: the stop-gradient is what the check sees).
-  for (const char* name : {"barlow", "byol", "simsiam", "simclr"}) {
+  for (const char* name : {"barlow", "byol", "simsiam", "simclr", "vicreg"}) {
     SECTION(name) {
       Rng rng(7);
       auto method = make_method(tiny(name), rng);

@@ -1,4 +1,4 @@
-// bt_train: self-supervised training of a ResNet with Barlow Twins, BYOL, SimSiam or SimCLR.
+// bt_train: self-supervised training of a ResNet with one of the SSL methods of methods/registry.h.
 // With no --data it trains on the built-in synthetic dataset, so it runs anywhere.
 #include <CLI/CLI.hpp>
 #include <cmath>
@@ -6,6 +6,7 @@
 
 #include "engine/device.h"
 #include "engine/process_env.h"
+#include "methods/registry.h"
 #include "tools/lib/finite_flags.h"
 #include "tools/lib/monitor.h"
 #include "tools/lib/trainer.h"
@@ -18,8 +19,8 @@ int main(int argc, char** argv) {
   std::string stem = "cifar";
   std::string lambda = "0.0051";
   CLI::App app{"bt_train: self-supervised training of ResNet encoders on the CPU"};
-  app.add_option("--method", c.model.method, "barlow, byol, simsiam or simclr")
-      ->check(CLI::IsMember({"barlow", "byol", "simsiam", "simclr"}))->capture_default_str();
+  app.add_option("--method", c.model.method, methods::method_help_text())
+      ->check(CLI::IsMember(methods::method_names()))->capture_default_str();
   app.add_option("--arch", c.model.backbone.arch, "resnet18 or resnet50")
       ->check(CLI::IsMember({"resnet18", "resnet50"}))->capture_default_str();
   app.add_option("--width", c.model.backbone.width, "channels of layer1 (64 = torchvision)")

@@ -16,7 +16,7 @@
 #include "engine/process_env.h"
 #include "engine/optim/lars.h"
 #include "engine/optim/param_groups.h"
-#include "methods/method.h"
+#include "methods/registry.h"
 #include "tools/lib/finite_flags.h"
 
 using namespace bt;
@@ -34,11 +34,11 @@ double peak_rss_mib() {
 int main(int argc, char** argv) {
   prepare_process(argv);
   CLI::App app{"Times one SSL training step per method on the CPU"};
-  std::vector<std::string> methods{"barlow", "byol", "simsiam", "simclr"};
+  std::vector<std::string> methods = methods::method_names();
   int64_t batch = 128, width = 64, image = 32, repeats = 3;
   double head_scale = 1.0;
   std::string json_path;
-  app.add_option("--methods", methods, "methods to time")->check(CLI::IsMember({"barlow", "byol", "simsiam", "simclr"}));
+  app.add_option("--methods", methods, "methods to time")->check(CLI::IsMember(methods::method_names()));
   app.add_option("--batch", batch, "images per view")->check(CLI::PositiveNumber);
   app.add_option("--width", width, "ResNet-18 base width (64 = torchvision)")->check(CLI::PositiveNumber);
   app.add_option("--image", image, "image side in pixels")->check(CLI::Range(8, 512));

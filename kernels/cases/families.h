@@ -17,6 +17,7 @@ Family pool_family();         // pool_cases.cpp: bt::cpu and bt::cuda max / glob
 Family normalize_family();    // normalize_cases.cpp: bt::cpu and bt::cuda l2_normalize_* vs *_ref
 Family optim_family();        // optim_cases.cpp: bt::cpu and bt::cuda optimizer updates vs the CPU's in double
 Family softmax_family();      // softmax_cases.cpp: bt::cpu log_softmax / cross_entropy vs *_ref
+Family vicreg_family();       // vicreg_cases.cpp: bt::cpu and bt::cuda vicreg_loss vs vicreg_loss_ref
 
 // The matmul group whose GFLOP/s kernel_bench reports as the machine's sgemm figure.
 inline constexpr const char* kSgemmPeakGroup = "sgemm-peak";

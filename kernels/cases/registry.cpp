@@ -10,7 +10,8 @@ struct Registry {
   std::mutex mu;
   std::vector<Family> families{  // the built-in families
       matmul_family(),      conv2d_family(), ssl_family(),       elementwise_family(), reduce_family(),
-      batch_norm_family(),  pool_family(),   normalize_family(), optim_family(),       softmax_family()};
+      batch_norm_family(),  pool_family(),   normalize_family(), optim_family(),       softmax_family(),
+      vicreg_family()};
 };
 
 Registry& registry() {

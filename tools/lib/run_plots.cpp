@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "methods/registry.h"
 #include "methods/ssl_losses.h"
 #include "tools/lib/plot.h"
 
@@ -32,7 +33,7 @@ void write_plots(const std::filesystem::path& out_dir, methods::Method& method) 
       curves.push_back({"random init", {0, std::max(knn.x.back(), 1.0)}, {knn.y.front(), knn.y.front()}, true});
     save_line_plot(out_dir / "knn.png", name + " kNN accuracy", curves, {.x_label = "epoch", .y_label = "top-1 %"});
   }
-  if (name == "barlow" && method.last_z1().defined()) {
+  if (methods::find_method(name).plots.cross_correlation_heatmap && method.last_z1().defined()) {
     const Tensor c = methods::barlow_twins_cross_correlation(method.last_z1().to(Device::cpu),
                                                              method.last_z2().to(Device::cpu));
     save_heatmap(out_dir / "cross_correlation.png", c, {.crop = 64, .title = "Barlow Twins C (top-left 64x64)"});

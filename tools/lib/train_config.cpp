@@ -4,26 +4,17 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "methods/registry.h"
+
 namespace bt::tools {
 
 void TrainConfig::apply_method_defaults() {
-  // CIFAR recipes at batch 256 (solo-learn configs; docs/design.md §5 table).
-  struct Recipe {
-    const char* optimizer;
-    double lr, wd, bias_lr_scale;
-  };
-  const std::string& m = model.method;
-  const Recipe r = m == "barlow"  ? Recipe{"lars", 0.3, 1e-4, 0.0048 / 0.2}  // BT: own bias lr
-                   : m == "byol"  ? Recipe{"lars", 1.0, 1e-5, 1.0}
-                   : m == "simclr" ? Recipe{"lars", 0.4, 1e-4, 1.0}
-                                   : Recipe{"sgd", 0.5, 1e-5, 1.0};  // simsiam
+  const methods::Recipe& r = methods::find_method(model.method).recipe;  // the method's own file
   if (optimizer.empty()) optimizer = r.optimizer;
   if (lr <= 0) lr = r.lr;
-  if (weight_decay < 0) weight_decay = r.wd;
+  if (weight_decay < 0) weight_decay = r.weight_decay;
   if (bias_lr_scale < 0) bias_lr_scale = r.bias_lr_scale;
-  // SimSiam's own augmentation (its repository), not SimCLR's stronger jitter that docs/design.md §5 gives
-  // it: on CIFAR-10 (bench/cifar10_runs.sh) kNN 43.5 % against 35.7 % after the same 10 epochs.
-  if (views.empty()) views = m == "barlow" || m == "byol" ? "asymmetric" : m == "simclr" ? "symmetric" : "simsiam";
+  if (views.empty()) views = r.views;
   if (warmup_epochs < 0) warmup_epochs = std::min<int64_t>(10, epochs / 10);
 }
 

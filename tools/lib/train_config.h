@@ -45,7 +45,7 @@ struct TrainConfig {
   double dist_timeout = 300;
   int world_size = 1;  // set by the trainer from its process group (recorded in the log)
 
-  // The method's recipe defaults (docs/design.md §5) for the fields left at "default".
+  // The method's recipe (methods/registry.h, docs/design.md §5) for the fields left at "default".
   void apply_method_defaults();
   std::string to_json() const;
 };
