@@ -126,18 +126,18 @@ namespace {
 
 constexpr int64_t kBlock1d = 64;
 constexpr int64_t kParallelMin = 1 << 15;
-constexpr int64_t kSumBlock = 256;
 
 // (Σ_i fa(i), Σ_i fb(i)) over i < n, given add(i, a, b) that adds both terms: SIMD sums in T over
-// blocks of kSumBlock values, the block sums added in double. A plain float sum of n values errs
-// by up to ~n·ε·Σ|term|, which loses Σ dy (it cancels: |Σ dy| ≪ Σ |dy|) at n = 64K; blocking
-// bounds that by kSumBlock·ε while the inner loop stays vectorised (a double accumulator in the
-// loop is ~5× slower).
-template <class T, class Add>
+// blocks of Block values, the block sums added in double. A plain float sum of n values errs by
+// up to ~n·ε·Σ|term|; blocking bounds that by Block·ε while the inner loop stays vectorised (a
+// double accumulator in the loop is ~5× slower). The statistics' terms do not cancel (Σ x about
+// a mean, Σ (x − m)² ≥ 0): blocks of 256. The gradient sums do (|Σ dy| ≪ Σ |dy|): blocks of 32,
+// small enough that even an unvectorised build (sanitizers) keeps them to ~1e-5.
+template <class T, int64_t Block, class Add>
 std::pair<double, double> blocked_sums(int64_t n, Add add) {
   double a = 0, b = 0;
-  for (int64_t i0 = 0; i0 < n; i0 += kSumBlock) {
-    const int64_t i1 = std::min(n, i0 + kSumBlock);
+  for (int64_t i0 = 0; i0 < n; i0 += Block) {
+    const int64_t i1 = std::min(n, i0 + Block);
     T sa = 0, sb = 0;
 #pragma omp simd reduction(+ : sa, sb)
     for (int64_t i = i0; i < i1; ++i) add(i, sa, sb);
@@ -187,10 +187,10 @@ void channel_stats(int64_t N, int64_t C, int64_t HW, const T* x, double* mean, d
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t r = 0; r < N * C; ++r) {
     const T* row = x + r * HW;
-    const double m = blocked_sums<T>(HW, [=](int64_t i, T& s, T&) { s += row[i]; }).first / HW;
+    const double m = blocked_sums<T, 256>(HW, [=](int64_t i, T& s, T&) { s += row[i]; }).first / HW;
     const T mt = T(m);
     const double q =
-        blocked_sums<T>(HW, [=](int64_t i, T& q, T&) { q += (row[i] - mt) * (row[i] - mt); })
+        blocked_sums<T, 256>(HW, [=](int64_t i, T& q, T&) { q += (row[i] - mt) * (row[i] - mt); })
             .first;
     rmean[r] = m;  // q is about mt, m rounded to T: too large by HW·(m − mt)², negligible
     rm2[r] = q;
@@ -239,7 +239,7 @@ void channel_grad_sums(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x
   for (int64_t r = 0; r < N * C; ++r) {
     const int64_t o = r * HW;
     const T mu = mean[r % C];
-    const auto [a, b] = blocked_sums<T>(HW, [=](int64_t i, T& sa, T& sb) {
+    const auto [a, b] = blocked_sums<T, 32>(HW, [=](int64_t i, T& sa, T& sb) {
       const T g = masked<T, Relu>(dy[o + i], y, o + i);
       sa += g;
       sb += g * (x[o + i] - mu);
