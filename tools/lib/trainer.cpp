@@ -21,6 +21,7 @@
 #include "methods/ssl_losses.h"
 #include "tools/lib/dataset_spec.h"
 #include "tools/lib/monitor.h"
+#include "tools/lib/non_finite.h"
 #include "tools/lib/progress.h"
 #include "tools/lib/run_plots.h"
 
@@ -100,9 +101,27 @@ double global_loss(const Tensor& local_loss, dist::ProcessGroup& group) {
   return v.item();
 }
 
+// Stops the run at the first NaN or ±inf among `values` (the trainable parameters' gradients or
+// the parameters themselves), naming the parameter; nothing is saved after such a step.
+void require_finite(const std::vector<Tensor>& values, const std::vector<std::string>& names, const char* what,
+                    int64_t step, int64_t epoch, const fs::path& ckpt) {
+  const std::optional<size_t> bad = first_non_finite(values);
+  if (!bad) return;
+  const std::string kept = fs::exists(ckpt) ? "the last good checkpoint " + ckpt.string() + " is kept"
+                                            : "no checkpoint was written";
+  throw Error("non-finite " + std::string(what) + " of " + names[*bad] + " at step " + std::to_string(step) +
+              " (epoch " + std::to_string(epoch) + "); " + kept + " — try a lower --lr");
+}
+
+std::vector<Tensor> gradients(const std::vector<Tensor>& params) {
+  std::vector<Tensor> g;
+  for (const Tensor& p : params) g.push_back(p.grad());
+  return g;
+}
+
 }  // namespace
 
-TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
+TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group, const TrainHooks& hooks) {
   if (!group) group = dist::make_local_group();
   const bool lead = group->rank() == 0;  // rank 0 evaluates, logs and writes files
   c.world_size = group->world_size();
@@ -142,7 +161,11 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
   method->set_process_group(group, c.sync_bn == "all");
   auto opt = make_optimizer(c, *method);
   std::vector<Tensor> trained;  // the gradients averaged over ranks, in the same order everywhere
-  for (auto& [name, p] : method->trainable_parameters()) trained.push_back(p);
+  std::vector<std::string> trained_names;
+  for (auto& [name, p] : method->trainable_parameters()) {
+    trained.push_back(p);
+    trained_names.push_back(name);
+  }
   const optim::WarmupCosine schedule{c.warmup_epochs * steps_per_epoch, total_steps, scaled_lr(c), 0.0};
   const Monitor monitor(data.train, data.val, eval_transform,
                         {.k = c.knn_k, .temperature = c.knn_t, .bank_size = c.knn_bank, .batch = c.batch, .threads = c.threads});
@@ -186,7 +209,11 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
                "); the last good checkpoint is ", ckpt.string(), " — try a lower --lr");
       loss_t.backward();
       dist::average_gradients(trained, *group);  // before the optimizer: LARS trust ratios see the average
+      if (hooks.after_backward) hooks.after_backward(step + 1, *method);
+      // The averaged gradients and the updated parameters are the same on every rank: all stop together.
+      require_finite(gradients(trained), trained_names, "gradient", step + 1, epoch + 1, ckpt);
       opt->step();
+      require_finite(trained, trained_names, "parameter", step + 1, epoch + 1, ckpt);
       method->after_step(step + 1, total_steps);
       loss_sum += loss;
       result.step_losses.push_back(loss);
