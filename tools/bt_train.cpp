@@ -111,10 +111,11 @@ int main(int argc, char** argv) {
     c.apply_method_defaults();
     if (group->rank() == 0) std::fprintf(stderr, "%s\n", tools::describe(c).c_str());
     const tools::TrainResult r = tools::train(c, group);
-    const tools::EpochRecord& last = r.epochs.back();
-    if (group->rank() == 0)
-      std::printf("done: %ld epochs, final loss %.4f, kNN top-1 %s; outputs in %s\n", long(last.epoch), last.loss,
-                  tools::knn_text(last.knn_top1).c_str(), c.out.c_str());
+    if (group->rank() == 0 && r.epochs.empty())  // resumed from the last epoch's checkpoint: nothing to train
+      std::printf("done: the checkpoint already holds all %ld epochs; outputs in %s\n", long(c.epochs), c.out.c_str());
+    else if (group->rank() == 0)
+      std::printf("done: %ld epochs, final loss %.4f, kNN top-1 %s; outputs in %s\n", long(r.epochs.back().epoch),
+                  r.epochs.back().loss, tools::knn_text(r.epochs.back().knn_top1).c_str(), c.out.c_str());
     return 0;
   } catch (const std::exception& e) {
     // A failing rank ends all of them now rather than leaving them at their next collective.

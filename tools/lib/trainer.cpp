@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <nlohmann/json.hpp>
 
@@ -23,6 +22,7 @@
 #include "tools/lib/monitor.h"
 #include "tools/lib/non_finite.h"
 #include "tools/lib/progress.h"
+#include "tools/lib/run_log.h"
 #include "tools/lib/run_plots.h"
 
 namespace bt::tools {
@@ -45,17 +45,15 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, methods::
   throw Error("--optimizer: unknown optimizer '" + c.optimizer + "' (expected lars, sgd or adamw)");
 }
 
-// Appends JSON lines to the run's log; flushed per line so a crash loses nothing.
-class JsonlLog {
- public:
-  JsonlLog(const fs::path& path, bool append) : out_(path, append ? std::ios::app : std::ios::trunc) {
-    BT_CHECK(out_.good(), "cannot write the log ", path.string());
+// Temporary files a killed run left behind (a checkpoint or log being written: "<name>.tmp.<pid>...").
+void remove_stale_temporaries(const fs::path& out) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(out, ec)) {
+    const std::string name = e.path().filename().string();
+    for (const char* file : {"checkpoint.safetensors.tmp.", "backbone.safetensors.tmp.", "log.jsonl.tmp."})
+      if (name.rfind(file, 0) == 0) fs::remove(e.path(), ec);
   }
-  void write(const nlohmann::json& j) { out_ << j.dump() << '\n' << std::flush; }
-
- private:
-  std::ofstream out_;
-};
+}
 
 nlohmann::json to_json(const EpochRecord& r) {
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
@@ -137,8 +135,11 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group, cons
   BT_CHECK(c.batch % c.world_size == 0 && c.batch / c.world_size > 1, "--batch ", c.batch,
            " (the global batch) must be a multiple of the ", c.world_size, " ranks, at least 2 images each");
   BT_CHECK(c.sync_bn == "heads" || c.sync_bn == "all", "--sync-bn: expected heads or all, got '", c.sync_bn, "'");
-  if (lead) fs::create_directories(c.out);
   const fs::path out(c.out), ckpt = out / "checkpoint.safetensors";
+  if (lead) {
+    fs::create_directories(out);
+    remove_stale_temporaries(out);
+  }
 
   OpenedData data = open_data({.data = c.data, .val_data = c.val_data, .val_split = c.val_split,
                                .synthetic_size = c.synthetic_size, .image_size = c.image_size,
@@ -177,6 +178,7 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group, cons
     methods::TrainingState st = methods::load_checkpoint(ckpt, *method, *opt);
     start_epoch = st.epoch;
     rng.set_state(st.rng);
+    if (lead) truncate_log_to_checkpoint(out / "log.jsonl", st.step, st.epoch);  // a killed epoch's lines
     if (lead) std::fprintf(stderr, "resumed from %s at epoch %ld\n", ckpt.c_str(), long(start_epoch));
   }
   dist::broadcast_module(*method, *group);  // every rank starts from rank 0's weights and buffers

@@ -27,7 +27,9 @@ struct EpochRecord {
 };
 
 struct TrainResult {
-  std::vector<EpochRecord> epochs;  // [0] is the random-init evaluation when there is a split
+  // [0] is the random-init evaluation when there is a split; empty when resumed from a checkpoint
+  // that already holds every epoch (a run killed after its last checkpoint: only the export is left)
+  std::vector<EpochRecord> epochs;
   std::vector<double> step_losses;  // every step's loss of this process's run
 };
 
