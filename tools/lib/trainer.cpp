@@ -101,8 +101,8 @@ double global_loss(const Tensor& local_loss, dist::ProcessGroup& group) {
 
 // Stops the run at the first NaN or ±inf among `values` (the trainable parameters' gradients or
 // the parameters themselves), naming the parameter; nothing is saved after such a step.
-void require_finite(const std::vector<Tensor>& values, const std::vector<std::string>& names, const char* what,
-                    int64_t step, int64_t epoch, const fs::path& ckpt) {
+void stop_if_non_finite(const std::vector<Tensor>& values, const std::vector<std::string>& names, const char* what,
+                        int64_t step, int64_t epoch, const fs::path& ckpt) {
   const std::optional<size_t> bad = first_non_finite(values);
   if (!bad) return;
   const std::string kept = fs::exists(ckpt) ? "the last good checkpoint " + ckpt.string() + " is kept"
@@ -213,9 +213,9 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group, cons
       dist::average_gradients(trained, *group);  // before the optimizer: LARS trust ratios see the average
       if (hooks.after_backward) hooks.after_backward(step + 1, *method);
       // The averaged gradients and the updated parameters are the same on every rank: all stop together.
-      require_finite(gradients(trained), trained_names, "gradient", step + 1, epoch + 1, ckpt);
+      stop_if_non_finite(gradients(trained), trained_names, "gradient", step + 1, epoch + 1, ckpt);
       opt->step();
-      require_finite(trained, trained_names, "parameter", step + 1, epoch + 1, ckpt);
+      stop_if_non_finite(trained, trained_names, "parameter", step + 1, epoch + 1, ckpt);
       method->after_step(step + 1, total_steps);
       loss_sum += loss;
       result.step_losses.push_back(loss);
