@@ -35,6 +35,9 @@ struct SpawnOptions {
 // Starts bt_train with `args` (its output into `output`), one OpenMP thread: a run and its
 // resumed pieces then sum in the same order and give bit-identical results.
 pid_t spawn(const std::vector<std::string>& args, const std::string& output, const SpawnOptions& o = {}) {
+  std::vector<char*> argv;  // built before the fork
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid > 0) return pid;
@@ -51,9 +54,6 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& output, con
     ::setrlimit(RLIMIT_FSIZE, &limit);
   }
   if (o.unprivileged && ::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) std::_Exit(126);
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
   ::execv(argv[0], argv.data());
   std::_Exit(127);
 }
