@@ -2,6 +2,7 @@
 // made here rather than committed as binary files.
 //   make_seeds DIR  ->  DIR/fuzz_image/*  (PNG gray/RGB/RGBA, BMP 24/32-bit, JPEG gray/RGB)
 //                       DIR/fuzz_safetensors/*  (F32/F64/I64 tensors, scalar, empty, metadata)
+//                       DIR/fuzz_cli/*  (bt_train argument lists, one argument a line)
 #include <stb/stb_image_write.h>
 
 #include <cstdio>
@@ -41,9 +42,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: make_seeds DIR\n");
     return 1;
   }
-  const fs::path image = fs::path(argv[1]) / "fuzz_image", st = fs::path(argv[1]) / "fuzz_safetensors";
+  const fs::path image = fs::path(argv[1]) / "fuzz_image", st = fs::path(argv[1]) / "fuzz_safetensors",
+                 cli = fs::path(argv[1]) / "fuzz_cli";
   fs::create_directories(image);
   fs::create_directories(st);
+  fs::create_directories(cli);
   const std::string p = image.string() + "/";
   bool ok = true;
   for (int comp : {1, 3, 4}) {
@@ -65,6 +68,19 @@ int main(int argc, char** argv) {
                     R"("b":{"dtype":"I64","shape":[3,1],"data_offsets":[8,32]},"c":{"dtype":"F32","shape":[0,4],"data_offsets":[32,32]}})",
                     f64 + i64x3));
   write(st / "empty.safetensors", safetensors("{}", ""));
+  const char* cli_seeds[][2] = {
+      {"demo", "--epochs\n2\n--max-steps-per-epoch\n1"},
+      {"simclr", "--method\nsimclr\n--temperature\n0.2\n--batch\n64\n--optimizer\nadamw\n--lr\n1e-3"},
+      {"byol", "--method=byol\n--tau-base\n0.99\n--arch\nresnet50\n--stem\nimagenet\n--width\n8"},
+      {"lambda", "--lambda\nauto\n--proj-hidden\n64\n--proj-out\n32\n--head-scale\n0.5"},
+      {"data", "--data\ncifar10-bin:/nonexistent\n--val-split\n0.2\n--views\nsymmetric\n--skip-bad"},
+      {"resume", "--out\n/tmp/run\n--resume\n--stop-after\n3\n--seed\n7\n--threads\n4\n--device\nsimt"},
+      {"knn", "--knn-k\n20\n--knn-t\n0.07\n--knn-bank\n0\n--log-every\n5\n--warmup-epochs\n1"},
+      {"dist", "--sync-bn\nall\n--dist-timeout\n30\n--wd\n0\n--bias-lr-scale\n0.1\n--lars-eta\n0.001"},
+      {"bad", "--lr\nnan\n--lambda\n-1\n--momentum\n2"},
+      {"help", "--help"},
+  };
+  for (const auto& [name, args] : cli_seeds) write(cli / name, args);
   if (!ok) std::fprintf(stderr, "make_seeds: cannot write the image seeds in %s\n", image.c_str());
   return ok ? 0 : 1;
 }

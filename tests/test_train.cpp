@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/serialize/safetensors.h"
 #include "tools/lib/trainer.h"
 
 using namespace bt;
@@ -42,7 +43,55 @@ TrainConfig tiny(const std::string& method, const fs::path& out) {
   return c;
 }
 
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The tensor of trainable parameter `name`'s gradient (CPU), found by its module name.
+Tensor grad_of(const methods::Method& method, const std::string& name) {
+  for (auto& [n, p] : method.trainable_parameters())
+    if (n == name) return p.grad();
+  FAIL("no trainable parameter " << name);
+  return {};
+}
+
 }  // namespace
+
+TEST_CASE("a non-finite gradient stops the run naming the step, epoch and first such parameter") {
+  const fs::path out = fresh_dir("nan_grad");
+  const fs::path ckpt = out / "checkpoint.safetensors";
+  TrainConfig c = tiny("barlow", out);  // 2 steps per epoch: step 4 is epoch 2's last
+  std::string epoch1_checkpoint;
+  TrainHooks hooks;
+  hooks.after_backward = [&](int64_t step, methods::Method& method) {
+    if (step == 3) epoch1_checkpoint = file_bytes(ckpt);  // written at the end of epoch 1
+    if (step != 4) return;
+    // One value each in two parameters' gradients: the one registered first must be named.
+    grad_of(method, "backbone.layer2.0.conv1.weight").data<float>()[7] = INFINITY;
+    grad_of(method, "backbone.layer1.0.conv2.weight").data<float>()[0] = NAN;
+  };
+  REQUIRE_THROWS_WITH(train(c, nullptr, hooks),
+                      Catch::Contains("non-finite gradient of backbone.layer1.0.conv2.weight at step 4 (epoch 2)") &&
+                          Catch::Contains("last good checkpoint " + ckpt.string() + " is kept"));
+  REQUIRE_FALSE(epoch1_checkpoint.empty());
+  REQUIRE(file_bytes(ckpt) == epoch1_checkpoint);  // nothing saved after the bad step
+  REQUIRE(load_safetensors(ckpt.string()).metadata.at("epoch") == "1");
+  REQUIRE_FALSE(fs::exists(out / "backbone.safetensors"));
+
+  // A single +inf in the last parameter's gradient, in epoch 1: nothing was saved at all.
+  const fs::path out1 = fresh_dir("inf_grad");
+  std::string last;
+  hooks.after_backward = [&](int64_t step, methods::Method& method) {
+    const auto params = method.trainable_parameters();
+    last = params.back().first;
+    if (step == 2) params.back().second.grad().data<float>()[params.back().second.numel() - 1] = INFINITY;
+  };
+  REQUIRE_THROWS_WITH(train(tiny("simclr", out1), nullptr, hooks),
+                      Catch::Contains("non-finite gradient of " + last + " at step 2 (epoch 1)") &&
+                          Catch::Contains("no checkpoint was written"));
+  REQUIRE_FALSE(fs::exists(out1 / "checkpoint.safetensors"));
+}
 
 TEST_CASE("a run stopped after epoch 2 and resumed gives the uninterrupted run's losses") {
   for (const char* method : {"byol", "simclr"}) {
@@ -156,4 +205,12 @@ TEST_CASE("resuming with another method or arch is refused") {
   wider.model.backbone.width = 8;
   wider.resume = true;
   REQUIRE_THROWS_WITH(train(wider), Catch::Contains("width"));
+}
+
+TEST_CASE("the config's JSON record survives a path that is not UTF-8 (fuzz/regressions/fuzz_cli)") {
+  TrainConfig c;
+  c.data = "cifar10-bin:/data/caf\xe9";  // Latin-1 é
+  const auto j = nlohmann::json::parse(c.to_json());
+  REQUIRE(j["data"].get<std::string>() == "cifar10-bin:/data/caf\xef\xbf\xbd");  // U+FFFD in UTF-8
+  REQUIRE(j["method"].get<std::string>() == "barlow");
 }

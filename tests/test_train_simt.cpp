@@ -4,15 +4,19 @@
 // The step losses must be finite and match the same run on --device cpu (float32 summation in
 // another order: a relative tolerance), and the exported backbone must have moved away from its
 // initialisation, matching the cpu run's.
+// Also first_non_finite (tools/lib/non_finite.h), the per-step NaN/inf check, on both devices.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <optional>
 #include <string>
 
+#include "engine/device.h"
 #include "engine/rng.h"
 #include "engine/serialize/safetensors.h"
 #include "methods/method.h"
 #include "tests/support/temp_dir.h"
+#include "tools/lib/non_finite.h"
 #include "tools/lib/trainer.h"
 
 using namespace bt;
@@ -80,5 +84,20 @@ TEST_CASE("bt_train --device simt trains every method like --device cpu", "[simt
     INFO("largest change from the initialisation " << moved);
     CHECK(moved > 1e-4);
     CHECK(max_abs_diff(simt_weights, cpu_weights) <= 1e-2 * moved);
+  }
+}
+
+TEST_CASE("first_non_finite names the first tensor with a NaN or inf, on cpu and simt, overflow aside",
+          "[simt][train]") {
+  for (const char* name : {"cpu", "simt"}) {
+    INFO(name);
+    const Device dev = parse_device(name);
+    const auto on = [&](std::vector<double> v) { return Tensor::from_vector(v, {int64_t(v.size())}).to(dev); };
+    const Tensor fine = on({1, -2, 3}), huge = on({3e38, 3e38, 3e38, 3e38});  // Σ overflows, values finite
+    const Tensor with_inf = on({0, -INFINITY, 1}), with_nan = on({NAN, 0}), no_grad;
+    CHECK(tools::first_non_finite({fine, huge, no_grad}) == std::nullopt);
+    CHECK(tools::first_non_finite({huge, fine, with_nan, with_inf}) == 2);
+    CHECK(tools::first_non_finite({no_grad, with_inf, with_nan}) == 1);
+    CHECK(tools::first_non_finite({fine, on({INFINITY, -INFINITY})}) == 1);  // a sum of inf and -inf
   }
 }

@@ -56,7 +56,9 @@ std::string TrainConfig::to_json() const {
       {"sync_bn", sync_bn},
       {"world_size", world_size},
   };
-  return j.dump();
+  // A path need not be UTF-8 (e.g. a Latin-1 folder name); JSON must be: such bytes are written
+  // as U+FFFD, the record of the run keeps the rest.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string describe(const TrainConfig& c) {

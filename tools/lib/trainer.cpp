@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <nlohmann/json.hpp>
 
@@ -21,7 +20,9 @@
 #include "methods/ssl_losses.h"
 #include "tools/lib/dataset_spec.h"
 #include "tools/lib/monitor.h"
+#include "tools/lib/non_finite.h"
 #include "tools/lib/progress.h"
+#include "tools/lib/run_log.h"
 #include "tools/lib/run_plots.h"
 
 namespace bt::tools {
@@ -44,17 +45,15 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, methods::
   throw Error("--optimizer: unknown optimizer '" + c.optimizer + "' (expected lars, sgd or adamw)");
 }
 
-// Appends JSON lines to the run's log; flushed per line so a crash loses nothing.
-class JsonlLog {
- public:
-  JsonlLog(const fs::path& path, bool append) : out_(path, append ? std::ios::app : std::ios::trunc) {
-    BT_CHECK(out_.good(), "cannot write the log ", path.string());
+// Temporary files a killed run left behind (a checkpoint or log being written: "<name>.tmp.<pid>...").
+void remove_stale_temporaries(const fs::path& out) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(out, ec)) {
+    const std::string name = e.path().filename().string();
+    for (const char* file : {"checkpoint.safetensors.tmp.", "backbone.safetensors.tmp.", "log.jsonl.tmp."})
+      if (name.rfind(file, 0) == 0) fs::remove(e.path(), ec);
   }
-  void write(const nlohmann::json& j) { out_ << j.dump() << '\n' << std::flush; }
-
- private:
-  std::ofstream out_;
-};
+}
 
 nlohmann::json to_json(const EpochRecord& r) {
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
@@ -100,9 +99,27 @@ double global_loss(const Tensor& local_loss, dist::ProcessGroup& group) {
   return v.item();
 }
 
+// Stops the run at the first NaN or ±inf among `values` (the trainable parameters' gradients or
+// the parameters themselves), naming the parameter; nothing is saved after such a step.
+void stop_if_non_finite(const std::vector<Tensor>& values, const std::vector<std::string>& names, const char* what,
+                        int64_t step, int64_t epoch, const fs::path& ckpt) {
+  const std::optional<size_t> bad = first_non_finite(values);
+  if (!bad) return;
+  const std::string kept = fs::exists(ckpt) ? "the last good checkpoint " + ckpt.string() + " is kept"
+                                            : "no checkpoint was written";
+  throw Error("non-finite " + std::string(what) + " of " + names[*bad] + " at step " + std::to_string(step) +
+              " (epoch " + std::to_string(epoch) + "); " + kept + " — try a lower --lr");
+}
+
+std::vector<Tensor> gradients(const std::vector<Tensor>& params) {
+  std::vector<Tensor> g;
+  for (const Tensor& p : params) g.push_back(p.grad());
+  return g;
+}
+
 }  // namespace
 
-TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
+TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group, const TrainHooks& hooks) {
   if (!group) group = dist::make_local_group();
   const bool lead = group->rank() == 0;  // rank 0 evaluates, logs and writes files
   c.world_size = group->world_size();
@@ -118,8 +135,11 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
   BT_CHECK(c.batch % c.world_size == 0 && c.batch / c.world_size > 1, "--batch ", c.batch,
            " (the global batch) must be a multiple of the ", c.world_size, " ranks, at least 2 images each");
   BT_CHECK(c.sync_bn == "heads" || c.sync_bn == "all", "--sync-bn: expected heads or all, got '", c.sync_bn, "'");
-  if (lead) fs::create_directories(c.out);
   const fs::path out(c.out), ckpt = out / "checkpoint.safetensors";
+  if (lead) {
+    fs::create_directories(out);
+    remove_stale_temporaries(out);
+  }
 
   OpenedData data = open_data({.data = c.data, .val_data = c.val_data, .val_split = c.val_split,
                                .synthetic_size = c.synthetic_size, .image_size = c.image_size,
@@ -142,7 +162,11 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
   method->set_process_group(group, c.sync_bn == "all");
   auto opt = make_optimizer(c, *method);
   std::vector<Tensor> trained;  // the gradients averaged over ranks, in the same order everywhere
-  for (auto& [name, p] : method->trainable_parameters()) trained.push_back(p);
+  std::vector<std::string> trained_names;
+  for (auto& [name, p] : method->trainable_parameters()) {
+    trained.push_back(p);
+    trained_names.push_back(name);
+  }
   const optim::WarmupCosine schedule{c.warmup_epochs * steps_per_epoch, total_steps, scaled_lr(c), 0.0};
   const Monitor monitor(data.train, data.val, eval_transform,
                         {.k = c.knn_k, .temperature = c.knn_t, .bank_size = c.knn_bank, .batch = c.batch, .threads = c.threads});
@@ -154,6 +178,7 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
     methods::TrainingState st = methods::load_checkpoint(ckpt, *method, *opt);
     start_epoch = st.epoch;
     rng.set_state(st.rng);
+    if (lead) truncate_log_to_checkpoint(out / "log.jsonl", st.step, st.epoch);  // a killed epoch's lines
     if (lead) std::fprintf(stderr, "resumed from %s at epoch %ld\n", ckpt.c_str(), long(start_epoch));
   }
   dist::broadcast_module(*method, *group);  // every rank starts from rank 0's weights and buffers
@@ -186,7 +211,11 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group) {
                "); the last good checkpoint is ", ckpt.string(), " — try a lower --lr");
       loss_t.backward();
       dist::average_gradients(trained, *group);  // before the optimizer: LARS trust ratios see the average
+      if (hooks.after_backward) hooks.after_backward(step + 1, *method);
+      // The averaged gradients and the updated parameters are the same on every rank: all stop together.
+      stop_if_non_finite(gradients(trained), trained_names, "gradient", step + 1, epoch + 1, ckpt);
       opt->step();
+      stop_if_non_finite(trained, trained_names, "parameter", step + 1, epoch + 1, ckpt);
       method->after_step(step + 1, total_steps);
       loss_sum += loss;
       result.step_losses.push_back(loss);

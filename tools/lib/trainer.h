@@ -7,6 +7,7 @@
 //   backbone.safetensors    torchvision-named backbone weights (at the end)
 //   loss.png, knn.png, cross_correlation.png (Barlow Twins)
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,18 +27,28 @@ struct EpochRecord {
 };
 
 struct TrainResult {
-  std::vector<EpochRecord> epochs;  // [0] is the random-init evaluation when there is a split
+  // [0] is the random-init evaluation when there is a split; empty when resumed from a checkpoint
+  // that already holds every epoch (a run killed after its last checkpoint: only the export is left)
+  std::vector<EpochRecord> epochs;
   std::vector<double> step_losses;  // every step's loss of this process's run
 };
 
+// A test's way into the loop: after_backward(step, method) runs after every backward (step is
+// 1-based), e.g. to plant a NaN in a gradient.
+struct TrainHooks {
+  std::function<void(int64_t step, methods::Method& method)> after_backward;
+};
+
 // Runs the whole training. Throws bt::Error with a one-line message on bad input, and on a
-// non-finite loss (naming the step; the last good checkpoint stays on disk).
+// non-finite loss, gradient or parameter (naming the step, the epoch and, for the last two, the
+// first such parameter; no checkpoint is written after that step, the last good one stays).
 //
 // Data-parallel over `group` (null: a local world of 1; docs/distributed.md): config.batch is
 // the global batch, each rank trains on its shard of it, parameters and buffers start as
 // rank 0's, gradients are averaged before the optimizer; rank 0 alone evaluates, logs,
 // checkpoints and writes the plots, the other ranks waiting at a barrier. The step losses and
 // epoch losses returned are the global batch's on every rank.
-TrainResult train(TrainConfig config, std::shared_ptr<dist::ProcessGroup> group = nullptr);
+TrainResult train(TrainConfig config, std::shared_ptr<dist::ProcessGroup> group = nullptr,
+                  const TrainHooks& hooks = {});
 
 }  // namespace bt::tools
