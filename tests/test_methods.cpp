@@ -11,7 +11,7 @@
 #include "engine/optim/param_groups.h"
 #include "engine/optim/schedule.h"
 #include "engine/optim/sgd.h"
-#include "methods/byol.h"
+#include "methods/byol/byol.h"
 #include "methods/method.h"
 #include "methods/ssl_losses.h"
 

@@ -1,4 +1,4 @@
-#include "methods/simclr.h"
+#include "methods/simclr/simclr.h"
 
 #include "methods/ssl_losses.h"
 #include "methods/ssl_losses_dist.h"

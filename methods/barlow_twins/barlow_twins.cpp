@@ -1,4 +1,4 @@
-#include "methods/barlow_twins.h"
+#include "methods/barlow_twins/barlow_twins.h"
 
 #include "methods/ssl_losses.h"
 #include "methods/ssl_losses_dist.h"

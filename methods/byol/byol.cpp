@@ -1,4 +1,4 @@
-#include "methods/byol.h"
+#include "methods/byol/byol.h"
 
 #include "engine/autograd.h"
 #include "engine/ops.h"
