@@ -4,6 +4,7 @@
 #include "methods/barlow_twins/barlow_twins.h"
 #include "methods/byol/byol.h"
 #include "methods/simclr/simclr.h"
+#include "methods/simsiam/simsiam.h"
 #include "methods/vicreg/vicreg.h"
 
 namespace bt::methods {

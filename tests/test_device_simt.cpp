@@ -23,8 +23,10 @@
 #include "engine/optim/param_groups.h"
 #include "engine/optim/sgd.h"
 #include "engine/rng.h"
+#include "methods/barlow_twins/barlow_twins_loss.h"
+#include "methods/common/regression_loss.h"
 #include "methods/method.h"
-#include "methods/ssl_losses.h"
+#include "methods/simclr/simclr_loss.h"
 #include "models/resnet.h"
 
 using namespace bt;

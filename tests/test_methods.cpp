@@ -12,8 +12,9 @@
 #include "engine/optim/schedule.h"
 #include "engine/optim/sgd.h"
 #include "methods/byol/byol.h"
+#include "methods/common/regression_loss.h"
 #include "methods/method.h"
-#include "methods/ssl_losses.h"
+#include "methods/simsiam/simsiam.h"
 
 using namespace bt;
 using namespace bt::methods;
@@ -97,15 +98,15 @@ TEST_CASE("each method's gradient predicts the change of its loss along it (fini
       Tensor t1, t2;  // SimSiam's targets at θ
       if (simsiam) {
         NoGradGuard no_grad;
-        auto& byol = dynamic_cast<Byol&>(*method);
-        t1 = byol.projector().forward(method->backbone().forward(views.v1));
-        t2 = byol.projector().forward(method->backbone().forward(views.v2));
+        auto& simsiam_method = dynamic_cast<SimSiam&>(*method);
+        t1 = simsiam_method.projector().forward(method->backbone().forward(views.v1));
+        t2 = simsiam_method.projector().forward(method->backbone().forward(views.v2));
       }
       const auto loss_at_theta_targets = [&] {
-        auto& byol = dynamic_cast<Byol&>(*method);
+        auto& simsiam_method = dynamic_cast<SimSiam&>(*method);
         auto* predictor = dynamic_cast<nn::Sequential*>(method->named_children()[2].second.get());
-        Tensor z1 = byol.projector().forward(method->backbone().forward(views.v1));
-        Tensor z2 = byol.projector().forward(method->backbone().forward(views.v2));
+        Tensor z1 = simsiam_method.projector().forward(method->backbone().forward(views.v1));
+        Tensor z2 = simsiam_method.projector().forward(method->backbone().forward(views.v2));
         return add(mul(add(byol_loss(predictor->forward(z1), t2), byol_loss(predictor->forward(z2), t1)), 0.25), -1.0);
       };
       const auto f = [&](double s) {
@@ -168,11 +169,11 @@ TEST_CASE("SimSiam: the gradient equals the one with targets computed under no-g
   // Recompute by hand with the projections z taken under NoGradGuard: no path can carry a
   // gradient from the target side, so equal gradients prove the method passes none either.
   auto& backbone = method->backbone();
-  auto& byol = dynamic_cast<Byol&>(*method);
+  auto& simsiam_method = dynamic_cast<SimSiam&>(*method);
   auto* predictor = dynamic_cast<nn::Sequential*>(method->named_children()[2].second.get());
   REQUIRE(method->named_children()[2].first == "predictor");
-  Tensor z1 = byol.projector().forward(backbone.forward(views.v1));
-  Tensor z2 = byol.projector().forward(backbone.forward(views.v2));
+  Tensor z1 = simsiam_method.projector().forward(backbone.forward(views.v1));
+  Tensor z2 = simsiam_method.projector().forward(backbone.forward(views.v2));
   Tensor t1, t2;
   {
     NoGradGuard ng;
