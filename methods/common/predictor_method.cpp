@@ -13,13 +13,8 @@ PredictorMethod::PredictorMethod(const MethodConfig& config, Rng& rng, HeadSpec 
 }
 
 PredictorMethod::Online PredictorMethod::online(const Tensor& view1, const Tensor& view2) {
-  Online o;
-  o.z1 = projector_->forward(backbone_->forward(view1));
-  o.z2 = projector_->forward(backbone_->forward(view2));
-  o.p1 = predictor_->forward(o.z1);
-  o.p2 = predictor_->forward(o.z2);
-  keep_embeddings(o.z1, o.z2);
-  return o;
+  const auto [z1, z2] = embed_views(*projector_, view1, view2);
+  return {z1, z2, predictor_->forward(z1), predictor_->forward(z2)};
 }
 
 Tensor PredictorMethod::cross_view_regression(const Online& o, const Tensor& t1, const Tensor& t2) {
