@@ -49,7 +49,8 @@ TEST_CASE("30 optimizer steps on one fixed batch lower each method's loss marked
       Rng rng(42);
       auto method = make_method(tiny(name), rng);
       const Views views = fixed_views(rng);
-      optim::SGD opt(optim::split_decay_groups(method->trainable_parameters(), 0.05, 1e-5));
+      optim::SGD opt(optim::decay_groups(method->trainable_parameters(), 1e-5));
+      opt.set_lr(0.05);
       double first = 0, last = 0;
       for (int step = 1; step <= 30; ++step) {
         opt.zero_grad();
@@ -136,7 +137,8 @@ TEST_CASE("BYOL: the target is the EMA of the online network, with BN stats copi
   REQUIRE(online.size() == target.size());
   for (size_t i = 0; i < online.size(); ++i) REQUIRE(online[i].to_vector() == target[i].to_vector());
 
-  optim::SGD opt(optim::split_decay_groups(method->trainable_parameters(), 0.1, 0.0));
+  optim::SGD opt(optim::decay_groups(method->trainable_parameters(), 0.0));
+  opt.set_lr(0.1);
   std::vector<std::vector<double>> target_before;
   for (auto& t : target) target_before.push_back(t.to_vector());
   Tensor loss = method->loss(views.v1, views.v2);

@@ -33,8 +33,7 @@ namespace {
 double scaled_lr(const TrainConfig& c) { return *c.lr * double(c.batch) / 256.0; }
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, methods::Method& method) {
-  auto groups = optim::split_decay_groups(method.trainable_parameters(), scaled_lr(c), *c.weight_decay,
-                                          *c.bias_lr_scale);
+  auto groups = optim::decay_groups(method.trainable_parameters(), *c.weight_decay, *c.bias_lr_scale);
   if (c.optimizer == "lars")
     return std::make_unique<optim::LARS>(std::move(groups),
                                          optim::LarsOptions{.momentum = c.momentum, .eta = c.lars_eta, .clip_lr = true});
