@@ -105,7 +105,7 @@ TEST_CASE("each method's gradient predicts the change of its loss along it (fini
       }
       const auto loss_at_theta_targets = [&] {
         auto& simsiam_method = dynamic_cast<SimSiam&>(*method);
-        auto* predictor = dynamic_cast<nn::Sequential*>(method->named_children()[2].second.get());
+        nn::Sequential* predictor = &simsiam_method.predictor();
         Tensor z1 = simsiam_method.projector().forward(method->backbone().forward(views.v1));
         Tensor z2 = simsiam_method.projector().forward(method->backbone().forward(views.v2));
         return add(mul(add(byol_loss(predictor->forward(z1), t2), byol_loss(predictor->forward(z2), t1)), 0.25), -1.0);
@@ -172,8 +172,13 @@ TEST_CASE("SimSiam: the gradient equals the one with targets computed under no-g
   // gradient from the target side, so equal gradients prove the method passes none either.
   auto& backbone = method->backbone();
   auto& simsiam_method = dynamic_cast<SimSiam&>(*method);
-  auto* predictor = dynamic_cast<nn::Sequential*>(method->named_children()[2].second.get());
+  nn::Sequential* predictor = &simsiam_method.predictor();
+  // The checkpoint names of the online network, as BYOL's, and no target network.
+  REQUIRE(method->named_children().size() == 3);
+  REQUIRE(method->named_children()[1].first == "projector");
   REQUIRE(method->named_children()[2].first == "predictor");
+  REQUIRE(method->named_children()[2].second.get() == predictor);
+  REQUIRE(method->trainable_parameters().size() == method->named_parameters().size());
   Tensor z1 = simsiam_method.projector().forward(backbone.forward(views.v1));
   Tensor z2 = simsiam_method.projector().forward(backbone.forward(views.v2));
   Tensor t1, t2;
