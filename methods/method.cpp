@@ -24,6 +24,12 @@ void Method::set_process_group(std::shared_ptr<dist::ProcessGroup> group, bool s
   }
 }
 
+Method::Embeddings Method::embed_views(nn::Module& head, const Tensor& view1, const Tensor& view2) {
+  Embeddings z{head.forward(backbone_->forward(view1)), head.forward(backbone_->forward(view2))};
+  keep_embeddings(z.z1, z.z2);
+  return z;
+}
+
 int64_t scaled_width(int64_t d, double scale) {
   return std::max<int64_t>(8, int64_t(std::lround(double(d) * scale)));
 }

@@ -48,6 +48,11 @@ class Method : public nn::Module {
  protected:
   Method(const MethodConfig& config, Rng& rng);
   void keep_embeddings(const Tensor& z1, const Tensor& z2);
+  // head(backbone(view)) of both views, kept as the last embeddings.
+  struct Embeddings {
+    Tensor z1, z2;
+  };
+  Embeddings embed_views(nn::Module& head, const Tensor& view1, const Tensor& view2);
 
   MethodConfig config_;
   std::shared_ptr<models::ResNet> backbone_;

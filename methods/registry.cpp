@@ -1,9 +1,10 @@
 #include "methods/registry.h"
 
 #include "engine/error.h"
-#include "methods/barlow_twins.h"
-#include "methods/byol.h"
-#include "methods/simclr.h"
+#include "methods/barlow_twins/barlow_twins.h"
+#include "methods/byol/byol.h"
+#include "methods/simclr/simclr.h"
+#include "methods/simsiam/simsiam.h"
 #include "methods/vicreg/vicreg.h"
 
 namespace bt::methods {

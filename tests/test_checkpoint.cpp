@@ -31,7 +31,8 @@ struct Run {
   explicit Run(const MethodConfig& c, uint64_t seed = 1) {
     Rng rng(seed);
     method = make_method(c, rng);
-    opt = std::make_unique<optim::SGD>(optim::split_decay_groups(method->trainable_parameters(), 0.05, 1e-4));
+    opt = std::make_unique<optim::SGD>(optim::decay_groups(method->trainable_parameters(), 1e-4));
+    opt->set_lr(0.05);
   }
   double step(const Tensor& v1, const Tensor& v2, int64_t k) {
     opt->zero_grad();

@@ -23,8 +23,10 @@
 #include "engine/optim/param_groups.h"
 #include "engine/optim/sgd.h"
 #include "engine/rng.h"
+#include "methods/barlow_twins/barlow_twins_loss.h"
+#include "methods/common/regression_loss.h"
 #include "methods/method.h"
-#include "methods/ssl_losses.h"
+#include "methods/simclr/simclr_loss.h"
 #include "models/resnet.h"
 
 using namespace bt;
@@ -275,23 +277,26 @@ void check_optimizer(const std::string& name, const MakeOptimizer& make_opt) {
 
 TEST_CASE("simt device: SGD, LARS, AdamW and the EMA update match the cpu", "[simt]") {
   using optim::ParamGroup;
-  auto groups = [](const Tensor& w, const Tensor& v, double lr) {
-    return optim::split_decay_groups({{"w", w}, {"v", v}}, lr, 1e-2);
+  auto groups = [](const Tensor& w, const Tensor& v) { return optim::decay_groups({{"w", w}, {"v", v}}, 1e-2); };
+  // set_lr: the one writer of the groups' lr.
+  auto at_lr = [](std::unique_ptr<optim::Optimizer> opt, double lr) {
+    opt->set_lr(lr);
+    return opt;
   };
   check_optimizer("SGD", [&](const Tensor& w, const Tensor& v) {
-    return std::make_unique<optim::SGD>(groups(w, v, 0.1), optim::SgdOptions{0.9, false});
+    return at_lr(std::make_unique<optim::SGD>(groups(w, v), optim::SgdOptions{0.9, false}), 0.1);
   });
   check_optimizer("SGD nesterov", [&](const Tensor& w, const Tensor& v) {
-    return std::make_unique<optim::SGD>(groups(w, v, 0.1), optim::SgdOptions{0.9, true});
+    return at_lr(std::make_unique<optim::SGD>(groups(w, v), optim::SgdOptions{0.9, true}), 0.1);
   });
   check_optimizer("LARS", [&](const Tensor& w, const Tensor& v) {
-    return std::make_unique<optim::LARS>(groups(w, v, 0.3), optim::LarsOptions{0.9, 0.001, false});
+    return at_lr(std::make_unique<optim::LARS>(groups(w, v), optim::LarsOptions{0.9, 0.001, false}), 0.3);
   });
   check_optimizer("LARS clip", [&](const Tensor& w, const Tensor& v) {
-    return std::make_unique<optim::LARS>(groups(w, v, 0.3), optim::LarsOptions{0.9, 0.02, true});
+    return at_lr(std::make_unique<optim::LARS>(groups(w, v), optim::LarsOptions{0.9, 0.02, true}), 0.3);
   });
   check_optimizer("AdamW", [&](const Tensor& w, const Tensor& v) {
-    return std::make_unique<optim::AdamW>(groups(w, v, 1e-2), optim::AdamWOptions{});
+    return at_lr(std::make_unique<optim::AdamW>(groups(w, v), optim::AdamWOptions{}), 1e-2);
   });
 
   Rng rng(81);
@@ -353,10 +358,11 @@ TEST_CASE("simt device: a ResNet-18 training step (LARS, MSE) matches the cpu st
   simt_net.backbone->to(Device::simt);
   simt_net.head->to(Device::simt);
   auto make_opt = [](const Net& net) {
-    return optim::LARS(optim::split_decay_groups(net.parameters(), 0.2, 1e-4),
-                       optim::LarsOptions{0.9, 0.02, true});
+    return optim::LARS(optim::decay_groups(net.parameters(), 1e-4), optim::LarsOptions{0.9, 0.02, true});
   };
   optim::LARS opt_c = make_opt(cpu_net), opt_s = make_opt(simt_net);
+  opt_c.set_lr(0.2);
+  opt_s.set_lr(0.2);
   Rng rng(5);
   for (int step = 0; step < 2; ++step) {
     const Tensor x = randn({6, 3, 16, 16}, rng), target = randn({6, 10}, rng);
@@ -391,10 +397,11 @@ TEST_CASE("simt device: one LARS step of each SSL method matches the cpu step", 
     auto cpu_method = methods::make_method(config, rng_c), simt_method = methods::make_method(config, rng_s);
     simt_method->to(Device::simt);
     auto make_opt = [](const methods::Method& m) {
-      return optim::LARS(optim::split_decay_groups(m.trainable_parameters(), 0.3, 1e-4),
-                         optim::LarsOptions{0.9, 0.02, true});
+      return optim::LARS(optim::decay_groups(m.trainable_parameters(), 1e-4), optim::LarsOptions{0.9, 0.02, true});
     };
     optim::LARS opt_c = make_opt(*cpu_method), opt_s = make_opt(*simt_method);
+    opt_c.set_lr(0.3);
+    opt_s.set_lr(0.3);
     const Tensor v1 = randn({8, 3, 16, 16}, data), v2 = randn({8, 3, 16, 16}, data);
     const Tensor loss_c = cpu_method->loss(v1, v2);
     const Tensor loss_s = simt_method->loss(v1.to(Device::simt), v2.to(Device::simt));

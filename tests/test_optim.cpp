@@ -173,14 +173,14 @@ TEST_CASE("AdamW matches two hand-computed steps (decoupled decay, bias correcti
   REQUIRE(adam.state().at("p.step").item() == 2);
 }
 
-TEST_CASE("split_decay_groups: 1-D parameters get no decay, no adaptation, their own lr") {
+TEST_CASE("decay_groups: 1-D parameters get no decay, no adaptation, their own lr") {
   Rng rng(1);
   nn::Sequential net;
   net.push_back(std::make_shared<nn::Linear>(4, 8, rng, /*bias=*/false));
   net.push_back(std::make_shared<nn::BatchNorm1d>(8));
   net.push_back(std::make_shared<nn::Linear>(8, 2, rng));
   // BT ImageNet: lr 0.2 for weights, 0.0048 for biases → bias multiplier 0.024.
-  std::vector<ParamGroup> groups = split_decay_groups(net.named_parameters(), 0.2, 1.5e-6, 0.024);
+  std::vector<ParamGroup> groups = decay_groups(net.named_parameters(), 1.5e-6, 0.024);
   REQUIRE(groups.size() == 2);
   std::vector<std::string> weights, biases;
   for (auto& e : groups[0].params) weights.push_back(e.first);
@@ -191,10 +191,13 @@ TEST_CASE("split_decay_groups: 1-D parameters get no decay, no adaptation, their
   CHECK_FALSE(groups[0].exclude_from_adaptation);
   CHECK(groups[1].weight_decay == 0);
   CHECK(groups[1].exclude_from_adaptation);
-  CHECK(groups[0].lr == Approx(0.2));
-  CHECK(groups[1].lr == Approx(0.0048));
+  CHECK(groups[0].lr == 0);  // until the optimizer's set_lr, the one writer of lr
+  CHECK(groups[1].lr == 0);
 
   LARS lars(std::move(groups));
+  lars.set_lr(0.2);
+  CHECK(lars.param_groups()[0].lr == Approx(0.2));
+  CHECK(lars.param_groups()[1].lr == Approx(0.0048));
   lars.set_lr(0.1);  // each group keeps its multiplier
   CHECK(lars.param_groups()[0].lr == Approx(0.1));
   CHECK(lars.param_groups()[1].lr == Approx(0.0024));

@@ -5,8 +5,9 @@
 #include <cmath>
 
 #include "engine/allocator.h"
-#include "methods/ssl_losses.h"
-#include "methods/ssl_losses_composed.h"
+#include "methods/barlow_twins/barlow_twins_loss.h"
+#include "methods/common/regression_loss.h"
+#include "methods/simclr/simclr_loss.h"
 #include "support/gradcheck.h"
 
 using namespace bt;

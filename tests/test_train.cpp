@@ -113,17 +113,17 @@ TEST_CASE("a run stopped after epoch 2 and resumed gives the uninterrupted run's
 }
 
 TEST_CASE("each method's default augmentation is its own repository's; --views overrides it") {
-  const auto views_of = [](const std::string& method, const std::string& given) {
+  const auto views_of = [](const std::string& method, const std::optional<std::string>& given) {
     TrainConfig c;
     c.model.method = method;
     c.views = given;
     c.apply_method_defaults();
-    return c.views;
+    return *c.views;
   };
-  CHECK(views_of("barlow", "") == "asymmetric");
-  CHECK(views_of("byol", "") == "asymmetric");
-  CHECK(views_of("simclr", "") == "symmetric");
-  CHECK(views_of("simsiam", "") == "simsiam");
+  CHECK(views_of("barlow", std::nullopt) == "asymmetric");
+  CHECK(views_of("byol", std::nullopt) == "asymmetric");
+  CHECK(views_of("simclr", std::nullopt) == "symmetric");
+  CHECK(views_of("simsiam", std::nullopt) == "simsiam");
   CHECK(views_of("simsiam", "symmetric") == "symmetric");
 }
 

@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
     config.backbone = {.arch = "resnet18", .stem = models::Stem::cifar, .width = width};
     config.head_scale = head_scale;
     auto method = methods::make_method(config, rng);
-    optim::LARS opt(optim::split_decay_groups(method->trainable_parameters(), 0.3, 1e-4),
-                    {.eta = 0.02, .clip_lr = true});
+    optim::LARS opt(optim::decay_groups(method->trainable_parameters(), 1e-4), {.eta = 0.02, .clip_lr = true});
+    opt.set_lr(0.3);
     Tensor v1 = randn({batch, 3, image, image}, rng), v2 = randn({batch, 3, image, image}, rng);
     std::vector<double> ms;
     double loss = 0;

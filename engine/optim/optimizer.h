@@ -13,7 +13,7 @@ namespace bt::optim {
 
 struct ParamGroup {
   nn::NamedTensors params;  // (name, parameter); names must be unique across groups
-  double lr = 0;            // the group's current learning rate
+  double lr = 0;            // the group's current learning rate, written by set_lr
   double lr_scale = 1;      // set_lr(x) sets lr = x·lr_scale (e.g. BT's bias lr 0.0048/0.2)
   double weight_decay = 0;
   bool exclude_from_adaptation = false;  // LARS: no trust ratio and no weight decay

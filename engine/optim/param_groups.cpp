@@ -2,10 +2,10 @@
 
 namespace bt::optim {
 
-std::vector<ParamGroup> split_decay_groups(const nn::NamedTensors& params, double base_lr,
-                                           double weight_decay, double bias_lr_scale) {
-  ParamGroup weights{{}, base_lr, 1.0, weight_decay, false};
-  ParamGroup biases{{}, base_lr * bias_lr_scale, bias_lr_scale, 0.0, true};
+std::vector<ParamGroup> decay_groups(const nn::NamedTensors& params, double weight_decay,
+                                     double bias_lr_scale) {
+  ParamGroup weights{{}, 0.0, 1.0, weight_decay, false};
+  ParamGroup biases{{}, 0.0, bias_lr_scale, 0.0, true};
   for (const auto& entry : params)
     (entry.second.dim() >= 2 ? weights : biases).params.push_back(entry);
   std::vector<ParamGroup> groups;

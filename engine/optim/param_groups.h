@@ -9,8 +9,9 @@ namespace bt::optim {
 // Returns up to two groups, in parameter order within each, empty groups dropped:
 //   [0] dim ≥ 2: lr_scale 1, weight_decay, adapted
 //   [1] dim ≤ 1: lr_scale bias_lr_scale, weight decay 0, exclude_from_adaptation
-// Each group's lr = base_lr·lr_scale.
-std::vector<ParamGroup> split_decay_groups(const nn::NamedTensors& params, double base_lr,
-                                           double weight_decay, double bias_lr_scale = 1.0);
+// The groups' lr is left to the optimizer's set_lr (the schedule: lr = base·lr_scale), the one
+// writer of it; until then it is 0.
+std::vector<ParamGroup> decay_groups(const nn::NamedTensors& params, double weight_decay,
+                                     double bias_lr_scale = 1.0);
 
 }  // namespace bt::optim

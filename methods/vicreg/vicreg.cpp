@@ -16,9 +16,7 @@ Vicreg::Vicreg(const MethodConfig& config, Rng& rng) : Method(config, rng) {
 }
 
 Tensor Vicreg::loss(const Tensor& view1, const Tensor& view2) {
-  Tensor z1 = expander_->forward(backbone_->forward(view1));
-  Tensor z2 = expander_->forward(backbone_->forward(view2));
-  keep_embeddings(z1, z2);
+  const auto [z1, z2] = embed_views(*expander_, view1, view2);
   // Variances and covariances of the global batch when data-parallel.
   return group_->world_size() > 1 ? vicreg_loss_dist(z1, z2, weights_, *group_) : vicreg_loss(z1, z2, weights_);
 }

@@ -89,7 +89,7 @@ double accuracy(nn::Linear& layer, const Tensor& x, const std::vector<int64_t>& 
 }
 
 std::unique_ptr<optim::Optimizer> make_optimizer(nn::Linear& layer, const ProbeOptions& o) {
-  auto groups = optim::split_decay_groups(layer.named_parameters(), o.lr, o.weight_decay);
+  auto groups = optim::decay_groups(layer.named_parameters(), o.weight_decay);
   if (o.optimizer == "sgd") return std::make_unique<optim::SGD>(std::move(groups));
   if (o.optimizer == "adamw") return std::make_unique<optim::AdamW>(std::move(groups));
   detail::fail("linear_probe: unknown optimizer '", o.optimizer, "' (expected sgd or adamw)");

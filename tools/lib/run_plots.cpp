@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "methods/registry.h"
-#include "methods/ssl_losses.h"
+#include "methods/barlow_twins/barlow_twins_loss.h"
 #include "tools/lib/plot.h"
 
 namespace bt::tools {

@@ -10,12 +10,12 @@ namespace bt::tools {
 
 void TrainConfig::apply_method_defaults() {
   const methods::Recipe& r = methods::find_method(model.method).recipe;  // the method's own file
-  if (optimizer.empty()) optimizer = r.optimizer;
-  if (lr <= 0) lr = r.lr;
-  if (weight_decay < 0) weight_decay = r.weight_decay;
-  if (bias_lr_scale < 0) bias_lr_scale = r.bias_lr_scale;
-  if (views.empty()) views = r.views;
-  if (warmup_epochs < 0) warmup_epochs = std::min<int64_t>(10, epochs / 10);
+  if (!optimizer) optimizer = r.optimizer;
+  if (!lr) lr = r.lr;
+  if (!weight_decay) weight_decay = r.weight_decay;
+  if (!bias_lr_scale) bias_lr_scale = r.bias_lr_scale;
+  if (!views) views = r.views;
+  if (!warmup_epochs) warmup_epochs = std::min<int64_t>(10, epochs / 10);
 }
 
 std::string TrainConfig::to_json() const {
@@ -36,17 +36,17 @@ std::string TrainConfig::to_json() const {
       {"val_split", val_split},
       {"synthetic_size", synthetic_size},
       {"image_size", image_size},
-      {"views", views},
+      {"views", views.value()},
       {"epochs", epochs},
       {"batch", batch},
       {"max_steps_per_epoch", max_steps_per_epoch},
-      {"optimizer", optimizer},
-      {"lr", lr},
-      {"weight_decay", weight_decay},
-      {"bias_lr_scale", bias_lr_scale},
+      {"optimizer", optimizer.value()},
+      {"lr", lr.value()},
+      {"weight_decay", weight_decay.value()},
+      {"bias_lr_scale", bias_lr_scale.value()},
       {"momentum", momentum},
       {"lars_eta", lars_eta},
-      {"warmup_epochs", warmup_epochs},
+      {"warmup_epochs", warmup_epochs.value()},
       {"seed", seed},
       {"device", device},
       {"threads", threads},
@@ -67,8 +67,8 @@ std::string describe(const TrainConfig& c) {
                 "%s: %s width %ld, heads x%g, data %s, batch %ld, %ld epochs (warmup %ld), %s lr %g x %ld/256, "
                 "wd %g, views %s, device %s",
                 c.model.method.c_str(), c.model.backbone.arch.c_str(), long(c.model.backbone.width),
-                c.model.head_scale, c.data.c_str(), long(c.batch), long(c.epochs), long(c.warmup_epochs),
-                c.optimizer.c_str(), c.lr, long(c.batch), c.weight_decay, c.views.c_str(), c.device.c_str());
+                c.model.head_scale, c.data.c_str(), long(c.batch), long(c.epochs), long(c.warmup_epochs.value()),
+                c.optimizer.value().c_str(), c.lr.value(), long(c.batch), c.weight_decay.value(), c.views.value().c_str(), c.device.c_str());
   return line;
 }
 

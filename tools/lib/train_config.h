@@ -1,6 +1,9 @@
 #pragma once
 // Everything a bt_train run is configured by; every number is a flag (tools/bt_train.cpp).
+// The recipe fields are optional: unset, they take the method's recipe (methods/registry.h)
+// in apply_method_defaults, after which every one holds a value.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "methods/method.h"
@@ -16,18 +19,18 @@ struct TrainConfig {
   int64_t synthetic_size = 6000;
   int image_size = 32;
   bool skip_bad = false;      // skip undecodable images (counted) instead of failing
-  std::string views;          // asymmetric, symmetric, simsiam (data/augment.h); empty: the method's
+  std::optional<std::string> views;  // asymmetric, symmetric, simsiam (data/augment.h)
 
   int64_t epochs = 10;
   int64_t batch = 256;
   int64_t max_steps_per_epoch = 0;  // 0: whole epochs
-  std::string optimizer;            // lars, sgd, adamw; empty: the method's default
-  double lr = 0;                    // base lr at batch 256 (scaled by batch/256); 0: default
-  double weight_decay = -1;         // < 0: the method's default
-  double bias_lr_scale = -1;        // lr multiplier of 1-D params; < 0: default
+  std::optional<std::string> optimizer;  // lars, sgd, adamw
+  std::optional<double> lr;              // base lr at batch 256 (scaled by batch/256)
+  std::optional<double> weight_decay;
+  std::optional<double> bias_lr_scale;   // lr multiplier of 1-D params
   double momentum = 0.9;
   double lars_eta = 0.02;
-  int64_t warmup_epochs = -1;       // < 0: min(10, epochs / 10)
+  std::optional<int64_t> warmup_epochs;  // unset: min(10, epochs / 10)
 
   uint64_t seed = 0;
   std::string device = "cpu";  // cpu, simt (the CUDA kernels on the emulator: slow, for checking) or cuda
@@ -45,7 +48,7 @@ struct TrainConfig {
   double dist_timeout = 300;
   int world_size = 1;  // set by the trainer from its process group (recorded in the log)
 
-  // The method's recipe (methods/registry.h, docs/design.md §5) for the fields left at "default".
+  // The method's recipe (methods/registry.h, docs/design.md §5) for the recipe fields left unset.
   void apply_method_defaults();
   std::string to_json() const;
 };

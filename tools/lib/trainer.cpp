@@ -15,9 +15,8 @@
 #include "engine/optim/param_groups.h"
 #include "engine/optim/schedule.h"
 #include "engine/optim/sgd.h"
-#include "methods/barlow_twins.h"
 #include "methods/checkpoint.h"
-#include "methods/ssl_losses.h"
+#include "methods/method.h"
 #include "tools/lib/dataset_spec.h"
 #include "tools/lib/monitor.h"
 #include "tools/lib/non_finite.h"
@@ -32,17 +31,16 @@ namespace fs = std::filesystem;
 namespace {
 
 // The peak learning rate: --lr is given at batch 256 (the linear scaling rule, Goyal et al. 2017).
-double scaled_lr(const TrainConfig& c) { return c.lr * double(c.batch) / 256.0; }
+double scaled_lr(const TrainConfig& c) { return *c.lr * double(c.batch) / 256.0; }
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, methods::Method& method) {
-  auto groups = optim::split_decay_groups(method.trainable_parameters(), scaled_lr(c), c.weight_decay,
-                                          c.bias_lr_scale);
+  auto groups = optim::decay_groups(method.trainable_parameters(), *c.weight_decay, *c.bias_lr_scale);
   if (c.optimizer == "lars")
     return std::make_unique<optim::LARS>(std::move(groups),
                                          optim::LarsOptions{.momentum = c.momentum, .eta = c.lars_eta, .clip_lr = true});
   if (c.optimizer == "sgd") return std::make_unique<optim::SGD>(std::move(groups), optim::SgdOptions{.momentum = c.momentum});
   if (c.optimizer == "adamw") return std::make_unique<optim::AdamW>(std::move(groups));
-  throw Error("--optimizer: unknown optimizer '" + c.optimizer + "' (expected lars, sgd or adamw)");
+  throw Error("--optimizer: unknown optimizer '" + *c.optimizer + "' (expected lars, sgd or adamw)");
 }
 
 // Temporary files a killed run left behind (a checkpoint or log being written: "<name>.tmp.<pid>...").
@@ -147,7 +145,7 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group, cons
   if (data.skipped > 0 && lead) std::fprintf(stderr, "skipped %ld undecodable images (--skip-bad)\n", long(data.skipped));
   BT_CHECK(data.train->size() >= c.batch, "--batch ", c.batch, " is larger than the training set (",
            data.train->size(), " images)");
-  const data::ViewPair views = data::views_named(c.views, c.image_size, data.cifar_like, "--views");
+  const data::ViewPair views = data::views_named(*c.views, c.image_size, data.cifar_like, "--views");
   const data::EvalTransform eval_transform{.size = c.image_size, .mean = views.first.mean, .std = views.first.std};
   data::TwoViewLoader loader(data.train, views, {.batch_size = c.batch, .seed = c.seed, .threads = c.threads,
                                                  .rank = group->rank(), .world = group->world_size()});
@@ -167,7 +165,7 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group, cons
     trained.push_back(p);
     trained_names.push_back(name);
   }
-  const optim::WarmupCosine schedule{c.warmup_epochs * steps_per_epoch, total_steps, scaled_lr(c), 0.0};
+  const optim::WarmupCosine schedule{*c.warmup_epochs * steps_per_epoch, total_steps, scaled_lr(c), 0.0};
   const Monitor monitor(data.train, data.val, eval_transform,
                         {.k = c.knn_k, .temperature = c.knn_t, .bank_size = c.knn_bank, .batch = c.batch, .threads = c.threads});
 

@@ -1,7 +1,6 @@
-#include "methods/simclr.h"
+#include "methods/simclr/simclr.h"
 
-#include "methods/ssl_losses.h"
-#include "methods/ssl_losses_dist.h"
+#include "methods/simclr/simclr_loss.h"
 #include "models/mlp.h"
 
 namespace bt::methods {
@@ -15,10 +14,8 @@ SimClr::SimClr(const MethodConfig& config, Rng& rng) : Method(config, rng) {
 }
 
 Tensor SimClr::loss(const Tensor& view1, const Tensor& view2) {
-  Tensor z1 = projector_->forward(backbone_->forward(view1));
-  Tensor z2 = projector_->forward(backbone_->forward(view2));
-  keep_embeddings(z1, z2);
-  // Over the global batch when data-parallel (methods/ssl_losses_dist.h).
+  const auto [z1, z2] = embed_views(*projector_, view1, view2);
+  // Over the global batch when data-parallel (methods/simclr/simclr_loss.h).
   return group_->world_size() > 1 ? nt_xent_loss_dist(z1, z2, config_.temperature, *group_) : nt_xent_loss(z1, z2, config_.temperature);
 }
 
