@@ -50,7 +50,7 @@ struct TrainConfig {
 
   // The method's recipe (methods/registry.h, docs/design.md §5) for the recipe fields left unset.
   void apply_method_defaults();
-  std::string to_json() const;
+  std::string to_json() const;  // after apply_method_defaults (the recipe fields must hold values)
 };
 
 // One line naming the run's recipe as it will train (after apply_method_defaults), e.g.
