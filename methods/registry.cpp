@@ -4,6 +4,7 @@
 #include "methods/barlow_twins.h"
 #include "methods/byol.h"
 #include "methods/simclr.h"
+#include "methods/rotation/rotation.h"
 #include "methods/vicreg/vicreg.h"
 
 namespace bt::methods {
@@ -15,6 +16,7 @@ const std::vector<MethodEntry>& method_registry() {
       simsiam_entry(),
       simclr_entry(),
       vicreg_entry(),
+      rotation_entry(),
   };
   return entries;
 }
