@@ -4,6 +4,7 @@
 #include "methods/barlow_twins.h"
 #include "methods/byol.h"
 #include "methods/simclr.h"
+#include "methods/moco/moco.h"
 #include "methods/rotation/rotation.h"
 #include "methods/vicreg/vicreg.h"
 
@@ -17,6 +18,7 @@ const std::vector<MethodEntry>& method_registry() {
       simclr_entry(),
       vicreg_entry(),
       rotation_entry(),
+      moco_entry(),
   };
   return entries;
 }
