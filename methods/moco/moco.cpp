@@ -59,7 +59,7 @@ Tensor Moco::loss(const Tensor& view1, const Tensor& view2) {
   Tensor z1 = projector_->forward(backbone_->forward(view1));
   Tensor q1 = l2_normalize(z1), k2 = keys(view2);
   if (!options_.symmetric) {
-    keep_embeddings(z1, z1);
+    keep_embeddings(z1, z1);  // the second view has only a key: the metrics watch view 1's
     pending_keys_ = k2;
     return moco_infonce_loss(q1, k2, queue_, options_.temperature);
   }

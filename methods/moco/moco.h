@@ -10,7 +10,8 @@
 // One queue for both views (solo-learn keeps one per view). The key encoder's BatchNorms use
 // their own batch statistics, without MoCo's shuffled BN across GPUs. The keys are enqueued in
 // after_step, so the step's loss sees the queue from before it. Data-parallel: the keys of
-// every rank are all-gathered before the enqueue (rank order), so all ranks hold one queue.
+// every rank are all-gathered before the enqueue (rank order), so all ranks hold one queue
+// (bt_train at world 2 with --sync-bn all gives world 1's step losses).
 // CIFAR settings here: K = 4096, m = 0.99 (solo-learn's CIFAR run: K = 32768, output 256,
 // m from 0.99 to 0.999).
 #include "methods/registry.h"
