@@ -7,7 +7,7 @@ namespace bt::methods {
 
 namespace {
 
-// Writes rot_k(x) into `dst` (x's shape with H and W swapped for odd k, contiguous). The copy
+// Writes rot_k(x) into `dst` (x's shape, contiguous) from element dst_offset on. The copy
 // reads x in order and scatters each element x[n][c][a][b] to where the formulas of rotate.h
 // put it; the output's element (i, j) is at i·W + j:
 //   k = 1: (i, j) = (W−1−b, a)       offset (W−1)·W,       strides (a: 1,  b: −W)
