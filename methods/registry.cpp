@@ -3,6 +3,8 @@
 #include "engine/error.h"
 #include "methods/barlow_twins/barlow_twins.h"
 #include "methods/byol/byol.h"
+#include "methods/moco/moco.h"
+#include "methods/rotation/rotation.h"
 #include "methods/simclr/simclr.h"
 #include "methods/simsiam/simsiam.h"
 #include "methods/vicreg/vicreg.h"
@@ -16,6 +18,8 @@ const std::vector<MethodEntry>& method_registry() {
       simsiam_entry(),
       simclr_entry(),
       vicreg_entry(),
+      rotation_entry(),
+      moco_entry(),
   };
   return entries;
 }

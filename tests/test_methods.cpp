@@ -198,5 +198,5 @@ TEST_CASE("SimSiam: the gradient equals the one with targets computed under no-g
 
 TEST_CASE("make_method rejects an unknown method") {
   Rng rng(1);
-  REQUIRE_THROWS_WITH(make_method(tiny("moco"), rng), Catch::Contains("moco"));
+  REQUIRE_THROWS_WITH(make_method(tiny("mocov9"), rng), Catch::Contains("mocov9"));
 }
