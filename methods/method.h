@@ -3,6 +3,7 @@
 // in, a scalar loss comes out; after each optimizer step the method may update state that is
 // not trained by gradients (BYOL's EMA target).
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/dist/process_group.h"
@@ -17,9 +18,15 @@ struct MethodConfig {
   // Head sizes; 0 picks the method's default from docs/design.md §5 (scaled by `head_scale`).
   int64_t proj_hidden = 0, proj_out = 0, pred_hidden = 0;
   double head_scale = 1.0;          // multiplies the default head widths (narrow CPU runs)
-  double bt_lambda = 0.0051;        // Barlow Twins off-diagonal weight; < 0 means auto = 1/(D−1)
-  double temperature = 0.5;         // SimCLR τ (0.5 CIFAR, 0.1 ImageNet)
+  double bt_lambda = 0.0051;        // Barlow Twins off-diagonal weight λ
+  bool bt_lambda_auto = false;      // Barlow Twins λ = 1/(D−1) instead of bt_lambda
+  // Contrastive temperature τ; unset: the method's (SimCLR 0.5 as on CIFAR, MoCo 0.2).
+  std::optional<double> temperature;
   double byol_tau_base = 0.99;      // BYOL EMA momentum at step 0 (→ 1 by a cosine)
+  // MoCo (methods/moco/moco.h); unset: MocoOptions' defaults.
+  std::optional<int64_t> moco_queue_size;
+  std::optional<double> moco_momentum;
+  std::optional<bool> moco_symmetric;
 };
 
 class Method : public nn::Module {

@@ -5,6 +5,7 @@
 // (tools/lib/run_plots.cpp) and the --method checks of bt_train and step_bench all ask here.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct Recipe {
   double weight_decay;
   double bias_lr_scale;   // lr multiplier of the 1-D parameters (BN, biases)
   std::string views;      // augmentation preset (data/augment.h): asymmetric, symmetric, simsiam
+  std::optional<double> temperature = std::nullopt;  // the contrastive methods' τ (MethodConfig::temperature)
 };
 
 // What a finished run draws beyond the loss and kNN curves (tools/lib/run_plots.h).

@@ -28,7 +28,7 @@ MethodConfig tiny(const std::string& method) {
   c.proj_hidden = 64;
   c.proj_out = 32;
   c.pred_hidden = 16;
-  c.bt_lambda = -1;  // auto: 1/(D − 1)
+  c.bt_lambda_auto = true;  // 1/(D − 1)
   return c;
 }
 

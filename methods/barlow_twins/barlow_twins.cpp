@@ -10,7 +10,7 @@ BarlowTwins::BarlowTwins(const MethodConfig& config, Rng& rng) : Method(config, 
   const int64_t out = config.proj_out ? config.proj_out : scaled_width(2048, config.head_scale);
   projector_ = register_module(
       "projector", models::make_mlp({.dims = {backbone_->feature_dim(), hidden, hidden, out}}, rng));
-  lambda_ = config.bt_lambda < 0 ? barlow_twins_auto_lambda(out) : config.bt_lambda;
+  lambda_ = config.bt_lambda_auto ? barlow_twins_auto_lambda(out) : config.bt_lambda;
 }
 
 Tensor BarlowTwins::loss(const Tensor& view1, const Tensor& view2) {

@@ -82,14 +82,24 @@ void Moco::after_step(int64_t /*step*/, int64_t /*total_steps*/) {
   pending_keys_ = Tensor();
 }
 
+MocoOptions moco_options(const MethodConfig& c) {
+  MocoOptions o;
+  if (c.moco_queue_size) o.queue_size = *c.moco_queue_size;
+  if (c.moco_momentum) o.momentum = *c.moco_momentum;
+  if (c.temperature) o.temperature = *c.temperature;
+  if (c.moco_symmetric) o.symmetric = *c.moco_symmetric;
+  return o;
+}
+
 MethodEntry moco_entry() {
   return {.name = "moco",
           .description = "MoCo v2 (He et al. 2020, Chen et al. 2020): InfoNCE against a queue of a momentum encoder's keys",
-          .make = [](const MethodConfig& c, Rng& rng) { return std::make_unique<Moco>(c, rng); },
+          .make = [](const MethodConfig& c, Rng& rng) { return std::make_unique<Moco>(c, rng, moco_options(c)); },
           // solo-learn's CIFAR config (scripts/pretrain/cifar/mocov2plus.yaml): SGD, lr 0.3
           // per 256 images, weight decay 1e-4. Views: MoCo v2's augmentation, which SimSiam's
           // preset copies (crop scale 0.2–1, jitter 0.4/0.4/0.4/0.1, grayscale, blur).
-          .recipe = {.optimizer = "sgd", .lr = 0.3, .weight_decay = 1e-4, .bias_lr_scale = 1.0, .views = "simsiam"},
+          .recipe = {.optimizer = "sgd", .lr = 0.3, .weight_decay = 1e-4, .bias_lr_scale = 1.0, .views = "simsiam",
+                     .temperature = MocoOptions{}.temperature},
           .plots = {.cross_correlation_heatmap = false}};
 }
 

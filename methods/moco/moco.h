@@ -25,6 +25,10 @@ struct MocoOptions {
   bool symmetric = true;
 };
 
+// The options a MethodConfig asks for (its moco_* fields and temperature), the defaults above
+// where unset.
+MocoOptions moco_options(const MethodConfig& config);
+
 class Moco : public Method {
  public:
   Moco(const MethodConfig& config, Rng& rng, const MocoOptions& options = {});

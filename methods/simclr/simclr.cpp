@@ -16,7 +16,8 @@ SimClr::SimClr(const MethodConfig& config, Rng& rng) : Method(config, rng) {
 Tensor SimClr::loss(const Tensor& view1, const Tensor& view2) {
   const auto [z1, z2] = embed_views(*projector_, view1, view2);
   // Over the global batch when data-parallel (methods/simclr/simclr_loss.h).
-  return group_->world_size() > 1 ? nt_xent_loss_dist(z1, z2, config_.temperature, *group_) : nt_xent_loss(z1, z2, config_.temperature);
+  const double tau = config_.temperature.value_or(kSimclrTemperature);
+  return group_->world_size() > 1 ? nt_xent_loss_dist(z1, z2, tau, *group_) : nt_xent_loss(z1, z2, tau);
 }
 
 MethodEntry simclr_entry() {
@@ -24,7 +25,7 @@ MethodEntry simclr_entry() {
           .description = "SimCLR (Chen et al. 2020): NT-Xent contrastive loss over the batch",
           .make = [](const MethodConfig& c, Rng& rng) { return std::make_unique<SimClr>(c, rng); },
           .recipe = {.optimizer = "lars", .lr = 0.4, .weight_decay = 1e-4, .bias_lr_scale = 1.0,
-                     .views = "symmetric"},
+                     .views = "symmetric", .temperature = kSimclrTemperature},
           .plots = {.cross_correlation_heatmap = false}};
 }
 

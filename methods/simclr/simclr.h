@@ -5,6 +5,9 @@
 
 namespace bt::methods {
 
+// NT-Xent's τ on CIFAR (the paper: 0.5; 0.1 on ImageNet), when MethodConfig::temperature is unset.
+constexpr double kSimclrTemperature = 0.5;
+
 class SimClr : public Method {
  public:
   SimClr(const MethodConfig& config, Rng& rng);

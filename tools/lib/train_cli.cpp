@@ -27,9 +27,15 @@ void add_train_options(CLI::App& app, TrainFlags& flags) {
   app.add_option("--pred-hidden", c.model.pred_hidden, "predictor hidden width (0: method default)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--lambda", flags.lambda, "Barlow Twins off-diagonal weight, or 'auto' = 1/(D-1)")->capture_default_str();
-  app.add_option("--temperature", c.model.temperature, "SimCLR temperature")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--temperature", c.model.temperature, "contrastive temperature (default: the method's, SimCLR 0.5, MoCo 0.2)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--tau-base", c.model.byol_tau_base, "BYOL EMA momentum at step 0")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app.add_option("--moco-queue", c.model.moco_queue_size, "MoCo: negatives in the key queue (default 4096)")
+      ->check(CLI::Range(int64_t(1), int64_t(10'000'000)));
+  app.add_option("--moco-momentum", c.model.moco_momentum, "MoCo: key-encoder EMA momentum (default 0.99)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--moco-symmetric", c.model.moco_symmetric, "MoCo: both views as queries, losses averaged (default true)");
   app.add_option("--data", c.data,
                  "synthetic, an image folder root/<class>/<img>, or cifar10-bin:DIR; without it, a synthetic "
                  "demo with --width 16 --head-scale 0.25 --batch 128 unless given")
@@ -84,7 +90,7 @@ TrainConfig finish_train_config(const CLI::App& app, TrainFlags flags) {
   c.model.backbone.stem = flags.stem == "cifar" ? models::Stem::cifar : models::Stem::imagenet;
   const std::string& lambda = flags.lambda;
   if (lambda == "auto") {
-    c.model.bt_lambda = -1;
+    c.model.bt_lambda_auto = true;
   } else {
     size_t used = 0;
     try {

@@ -15,6 +15,7 @@ void TrainConfig::apply_method_defaults() {
   if (!weight_decay) weight_decay = r.weight_decay;
   if (!bias_lr_scale) bias_lr_scale = r.bias_lr_scale;
   if (!views) views = r.views;
+  if (!model.temperature) model.temperature = r.temperature;
   if (!warmup_epochs) warmup_epochs = std::min<int64_t>(10, epochs / 10);
 }
 
@@ -28,8 +29,8 @@ std::string TrainConfig::to_json() const {
       {"proj_hidden", model.proj_hidden},
       {"proj_out", model.proj_out},
       {"pred_hidden", model.pred_hidden},
-      {"bt_lambda", model.bt_lambda},
-      {"temperature", model.temperature},
+      {"bt_lambda", model.bt_lambda_auto ? nlohmann::json("auto") : nlohmann::json(model.bt_lambda)},
+      {"temperature", model.temperature ? nlohmann::json(*model.temperature) : nlohmann::json(nullptr)},
       {"byol_tau_base", model.byol_tau_base},
       {"data", data},
       {"val_data", val_data},
