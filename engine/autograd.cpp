@@ -1,8 +1,10 @@
 #include "engine/autograd.h"
 
+#include <chrono>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/op_profile.h"
 #include "engine/ops.h"
 
 namespace bt {
@@ -24,6 +26,7 @@ bool needs_record(const std::vector<Tensor>& inputs) {
 }
 
 Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, BackwardFn backward) {
+  if (op_profile::enabled()) op_profile::mark_forward(name);
   if (!needs_record(inputs)) return out;
   auto node = std::make_shared<Node>();
   node->name = name;
@@ -77,6 +80,7 @@ void run_backward(const Tensor& root, const Tensor& grad) {
   BT_CHECK(g.shape() == root.shape(), "backward(): gradient shape ", shape_str(g.shape()),
            " does not match tensor shape ", shape_str(root.shape()));
   NoGradGuard no_grad;
+  op_profile::BackwardScope profiled_backward;
   if (root.is_leaf()) {
     accumulate_leaf(root, g);
     return;
@@ -87,7 +91,11 @@ void run_backward(const Tensor& root, const Tensor& grad) {
     if (it == pending.end()) continue;
     Tensor grad_out = std::move(it->second);
     pending.erase(it);
+    const auto start = std::chrono::steady_clock::now();
     std::vector<Tensor> grads = node->backward(grad_out);
+    if (op_profile::enabled())
+      op_profile::add_backward(node->name.c_str(),
+                               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     for (size_t i = 0; i < node->inputs.size(); ++i) {
       const Tensor& input = node->inputs[i];
       if (!wants_grad(input) || i >= grads.size() || !grads[i].defined()) continue;

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "engine/op_profile.h"
 #include "engine/ops.h"
 #include "engine/process_env.h"
 #include "engine/optim/lars.h"
@@ -31,6 +32,25 @@ double peak_rss_mib() {
 
 }  // namespace
 
+namespace {
+
+// Per op and timed step: forward and backward ms and the share of the median step
+// (engine/op_profile.h says how the times are taken); then the optimizer's step.
+void print_profile(double steps, double step_ms, double optimizer_s) {
+  std::printf("  %-28s %6s %10s %10s %7s\n", "op", "calls", "fwd ms", "bwd ms", "% step");
+  for (const op_profile::OpTime& t : op_profile::totals()) {
+    const double fwd = 1000 * t.forward_s / steps, bwd = 1000 * t.backward_s / steps;
+    if (fwd + bwd < 0.005 * step_ms) continue;  // under 0.5 %
+    std::printf("  %-28s %6.0f %10.1f %10.1f %7.1f\n", t.op.c_str(), double(t.calls) / steps, fwd, bwd,
+                100 * (fwd + bwd) / step_ms);
+  }
+  const double opt_ms = 1000 * optimizer_s / steps;
+  std::printf("  %-28s %6s %10.1f %10s %7.1f\n", "optimizer step", "", opt_ms, "", 100 * opt_ms / step_ms);
+  op_profile::clear();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   prepare_process(argv);
   CLI::App app{"Times one SSL training step per method on the CPU"};
@@ -45,6 +65,8 @@ int main(int argc, char** argv) {
   app.add_option("--head-scale", head_scale, "scale of the default projector widths")->check(CLI::PositiveNumber);
   app.add_option("--repeats", repeats, "timed steps after one warm-up step")->check(CLI::PositiveNumber);
   app.add_option("--json", json_path, "also write the results as JSON to this file");
+  bool profile = false;
+  app.add_flag("--profile", profile, "also print each op's forward and backward time over the timed steps");
   CLI11_PARSE(app, argc, argv);
   try {
     tools::reject_non_finite_flags(app);
@@ -67,22 +89,28 @@ int main(int argc, char** argv) {
     Tensor v1 = randn({batch, 3, image, image}, rng), v2 = randn({batch, 3, image, image}, rng);
     std::vector<double> ms;
     double loss = 0;
+    double optimizer_s = 0;
     for (int64_t r = 0; r <= repeats; ++r) {
+      op_profile::set_enabled(profile && r > 0);
       const auto t0 = std::chrono::steady_clock::now();
       opt.zero_grad();
       Tensor l = method->loss(v1, v2);
       l.backward();
+      const auto t_opt = std::chrono::steady_clock::now();
       opt.step();
+      if (r > 0) optimizer_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_opt).count();
       method->after_step(r + 1, repeats + 1);
       loss = l.item();
       const double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (r > 0) ms.push_back(dt);  // step 0 warms the caches (allocator, oneDNN primitives)
     }
+    op_profile::set_enabled(false);
     std::sort(ms.begin(), ms.end());
     const double median = ms[ms.size() / 2];
     const double images_per_s = 2.0 * double(batch) / (median / 1000.0);  // two views per sample
     std::printf("%-8s %6ld %6ld %10.1f %10.1f %12.0f\n", name.c_str(), long(batch), long(width), median,
                 images_per_s, peak_rss_mib());
+    if (profile) print_profile(double(repeats), median, optimizer_s);
     results.push_back({{"method", name}, {"batch", batch}, {"width", width}, {"image", image},
                        {"ms_per_step", median}, {"images_per_s", images_per_s},
                        {"peak_rss_mib", peak_rss_mib()}, {"loss", loss}});
