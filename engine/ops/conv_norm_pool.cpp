@@ -56,19 +56,31 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
   Tensor xc = x.contiguous().detach(), wc = w.contiguous().detach();
   Tensor y = Tensor::empty({s.N, s.K, s.P(), s.Q()}, x.dtype(), x.device());
   if (on_device) device_calls::conv2d_forward(dev, s, xc.data<float>(), wc.data<float>(), y.data<float>());
-  else BT_DISPATCH(x.dtype(), T, cpu::conv2d_forward(algo, s, xc.data<T>(), wc.data<T>(), y.data<T>()));
+  else
+    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::conv2d_forward(algo, s, xc.data<T>(), wc.data<T>(), y.data<T>());
+    });
   return record(y, "conv2d", {x, w}, [s, dev, on_device, algo, xc, wc, x, w](const Tensor& g) {
     Tensor gc = g.contiguous();
     Tensor dx, dw;
     if (wants_grad(x)) {
       dx = Tensor::empty(x.shape(), x.dtype(), x.device());
       if (on_device) device_calls::conv2d_backward_data(dev, s, gc.data<float>(), wc.data<float>(), dx.data<float>());
-      else BT_DISPATCH(x.dtype(), T, cpu::conv2d_backward_data(algo, s, gc.data<T>(), wc.data<T>(), dx.data<T>()));
+      else
+        ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          cpu::conv2d_backward_data(algo, s, gc.data<T>(), wc.data<T>(), dx.data<T>());
+        });
     }
     if (wants_grad(w)) {
       dw = Tensor::empty(w.shape(), w.dtype(), w.device());
       if (on_device) device_calls::conv2d_backward_weight(dev, s, xc.data<float>(), gc.data<float>(), dw.data<float>());
-      else BT_DISPATCH(x.dtype(), T, cpu::conv2d_backward_weight(algo, s, xc.data<T>(), gc.data<T>(), dw.data<T>()));
+      else
+        ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          cpu::conv2d_backward_weight(algo, s, xc.data<T>(), gc.data<T>(), dw.data<T>());
+        });
     }
     return std::vector<Tensor>{dx, dw};
   });
@@ -84,7 +96,8 @@ void batch_norm_forward_device(bool fuse_relu, bool training, int64_t N, int64_t
                                const Tensor& invstd_t) {
   const float *px = xc.data<float>(), *pg = opt_ptr<float>(gamma), *pb = opt_ptr<float>(beta);
   float* py = y.data<float>();
-  BT_CUDA_DISPATCH(xc.device(), B, {
+  ops_detail::dispatch_cuda_backend(xc.device(), [&](auto backend) {
+    using B = decltype(backend);
     if (training) {
       auto forward = fuse_relu ? cuda::batch_norm_relu_forward_train<B> : cuda::batch_norm_forward_train<B>;
       forward(N, C, HW, px, pg, pb, float(eps), float(momentum), py, mean_t.data<float>(),
@@ -103,7 +116,8 @@ void batch_norm_backward_device(bool fuse_relu, bool training, int64_t N, int64_
                                 const Tensor& dgamma, const Tensor& dbeta) {
   const float *pdy = gc.data<float>(), *px = xc.data<float>(), *pg = opt_ptr<float>(gamma);
   float *pdx = dx.data<float>(), *pdg = opt_mut<float>(dgamma), *pdb = opt_mut<float>(dbeta);
-  BT_CUDA_DISPATCH(xc.device(), B, {
+  ops_detail::dispatch_cuda_backend(xc.device(), [&](auto backend) {
+    using B = decltype(backend);
     if (training && fuse_relu)
       cuda::batch_norm_relu_backward_train<B>(N, C, HW, pdy, px, yd.data<float>(), pg,
                                               mean_t.data<float>(), invstd_t.data<float>(), pdx,
@@ -144,17 +158,19 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
     batch_norm_forward_device(fuse_relu, training, N, C, HW, xc, gamma, beta, running_mean,
                               running_var, momentum, eps, y, mean_t, invstd_t);
   } else if (training) {
-    BT_DISPATCH(x.dtype(), T, {
+    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
       auto forward = fuse_relu ? cpu::batch_norm_relu_forward_train<T> : cpu::batch_norm_forward_train<T>;
       forward(N, C, HW, xc.data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta), T(eps), T(momentum),
               y.data<T>(), mean_t.data<T>(), invstd_t.data<T>(), opt_mut<T>(running_mean),
               opt_mut<T>(running_var));
     });
   } else {
-    BT_DISPATCH(x.dtype(), T,
-                cpu::batch_norm_forward_eval<T>(N, C, HW, xc.data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta),
-                                                running_mean.data<T>(), running_var.data<T>(), T(eps),
-                                                y.data<T>()));
+    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::batch_norm_forward_eval<T>(N, C, HW, xc.data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta),
+                                      running_mean.data<T>(), running_var.data<T>(), T(eps), y.data<T>());
+    });
   }
   // Eval-mode statistics are constants: snapshot them so later updates don't leak in.
   Tensor rm = training ? Tensor() : running_mean.detach().clone();
@@ -170,7 +186,8 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
                                  invstd_t, rm, rv, eps, dx, dgamma, dbeta);
       return std::vector<Tensor>{dx, dgamma, dbeta};
     }
-    BT_DISPATCH(x.dtype(), T, {
+    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
       if (training && fuse_relu)
         cpu::batch_norm_relu_backward_train<T>(N, C, HW, gc.data<T>(), xc.data<T>(), yd.data<T>(),
                                                opt_ptr<T>(gamma), mean_t.data<T>(), invstd_t.data<T>(),
@@ -212,15 +229,18 @@ Tensor max_pool2d_device(const Tensor& x, const Tensor& xc, const Tensor& y,
                          const cpu::PoolWindow& win) {
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   std::shared_ptr<void> indices = ops_detail::device_buffer(y.numel() * sizeof(int32_t), x.device());
-  BT_CUDA_DISPATCH(x.device(), B,
-                   cuda::max_pool2d_forward<B>(N, C, H, W, win, xc.data<float>(), y.data<float>(),
-                                               static_cast<int32_t*>(indices.get()), nullptr));
+  ops_detail::dispatch_cuda_backend(x.device(), [&](auto backend) {
+    using B = decltype(backend);
+    cuda::max_pool2d_forward<B>(N, C, H, W, win, xc.data<float>(), y.data<float>(),
+                                static_cast<int32_t*>(indices.get()), nullptr);
+  });
   return record(y, "max_pool2d", {x}, [=](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-    BT_CUDA_DISPATCH(x.device(), B,
-                     cuda::max_pool2d_backward<B>(N, C, H, W, win,
-                                                  static_cast<const int32_t*>(indices.get()),
-                                                  gc.data<float>(), dx.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(x.device(), [&](auto backend) {
+      using B = decltype(backend);
+      cuda::max_pool2d_backward<B>(N, C, H, W, win, static_cast<const int32_t*>(indices.get()),
+                                   gc.data<float>(), dx.data<float>(), nullptr);
+    });
     return std::vector<Tensor>{dx};
   });
 }
@@ -240,12 +260,16 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
   Tensor y = Tensor::empty({N, C, win.out_h(H), win.out_w(W)}, x.dtype(), x.device());
   if (dev != Device::cpu) return max_pool2d_device(x, xc, y, win);
   auto indices = std::make_shared<std::vector<int32_t>>(y.numel());
-  BT_DISPATCH(x.dtype(), T,
-              cpu::max_pool2d_forward<T>(N, C, H, W, win, xc.data<T>(), y.data<T>(), indices->data()));
+  ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    cpu::max_pool2d_forward<T>(N, C, H, W, win, xc.data<T>(), y.data<T>(), indices->data());
+  });
   return record(y, "max_pool2d", {x}, [=](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-    BT_DISPATCH(x.dtype(), T,
-                cpu::max_pool2d_backward<T>(N, C, H, W, win, indices->data(), gc.data<T>(), dx.data<T>()));
+    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::max_pool2d_backward<T>(N, C, H, W, win, indices->data(), gc.data<T>(), dx.data<T>());
+    });
     return std::vector<Tensor>{dx};
   });
 }
@@ -257,18 +281,28 @@ Tensor global_avg_pool2d(const Tensor& x) {
   Tensor xc = x.contiguous().detach();
   Tensor y = Tensor::empty({N, C}, x.dtype(), x.device());
   if (dev == Device::cpu)
-    BT_DISPATCH(x.dtype(), T, cpu::global_avg_pool_forward<T>(N, C, HW, xc.data<T>(), y.data<T>()));
+    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::global_avg_pool_forward<T>(N, C, HW, xc.data<T>(), y.data<T>());
+    });
   else
-    BT_CUDA_DISPATCH(dev, B, cuda::global_avg_pool_forward<B>(N, C, HW, xc.data<float>(),
-                                                              y.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      cuda::global_avg_pool_forward<B>(N, C, HW, xc.data<float>(), y.data<float>(), nullptr);
+    });
   const Shape in_shape = x.shape();
   return record(y, "global_avg_pool2d", {x}, [=](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(in_shape, g.dtype(), g.device());
     if (dev == Device::cpu)
-      BT_DISPATCH(g.dtype(), T, cpu::global_avg_pool_backward<T>(N, C, HW, gc.data<T>(), dx.data<T>()));
+      ops_detail::dispatch_dtype(g.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        cpu::global_avg_pool_backward<T>(N, C, HW, gc.data<T>(), dx.data<T>());
+      });
     else
-      BT_CUDA_DISPATCH(dev, B, cuda::global_avg_pool_backward<B>(N, C, HW, gc.data<float>(),
-                                                                 dx.data<float>(), nullptr));
+      ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+        using B = decltype(backend);
+        cuda::global_avg_pool_backward<B>(N, C, HW, gc.data<float>(), dx.data<float>(), nullptr);
+      });
     return std::vector<Tensor>{dx};
   });
 }

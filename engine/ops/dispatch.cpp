@@ -60,7 +60,10 @@ void device_strided_copy(Device device, int ndim, const int64_t* shape, const fl
     layout.src_strides[k] = src_strides[k];
     layout.dst_strides[k] = dst_strides[k];
   }
-  BT_CUDA_DISPATCH(device, B, cuda::strided_copy<B>(layout, src, dst, nullptr));
+  ops_detail::dispatch_cuda_backend(device, [&](auto backend) {
+    using B = decltype(backend);
+    cuda::strided_copy<B>(layout, src, dst, nullptr);
+  });
 }
 
 std::shared_ptr<void> device_buffer(size_t bytes, Device device) {

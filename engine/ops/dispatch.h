@@ -14,39 +14,35 @@
 #include "engine/tensor.h"
 #include "kernels/cuda/backend.h"
 
-// Runs the statement list with T bound to the C++ type of `dtype`.
-#define BT_DISPATCH(dtype, T, ...)               \
-  do {                                           \
-    if ((dtype) == ::bt::DType::f32) {           \
-      using T = float;                           \
-      __VA_ARGS__;                               \
-    } else {                                     \
-      using T = double;                          \
-      __VA_ARGS__;                               \
-    }                                            \
-  } while (0)
-
-// Runs the statement list with B bound to the kernels/cuda backend of `device` (simt or cuda).
-#if defined(BT_HAVE_CUDA_KERNELS)
-#define BT_DETAIL_GPU(B, ...)        \
-  do {                               \
-    using B = ::bt::cuda::Gpu;       \
-    __VA_ARGS__;                     \
-  } while (0)
-#else
-#define BT_DETAIL_GPU(B, ...) ::bt::ops_detail::no_cuda_backend()
-#endif
-#define BT_CUDA_DISPATCH(device, B, ...)     \
-  do {                                       \
-    if ((device) == ::bt::Device::simt) {    \
-      using B = ::bt::cuda::Simt;            \
-      __VA_ARGS__;                           \
-    } else {                                 \
-      BT_DETAIL_GPU(B, __VA_ARGS__);         \
-    }                                        \
-  } while (0)
-
 namespace bt::ops_detail {
+
+// Whether the nvcc build of kernels/cuda (bt_cuda_kernels) is linked in.
+#if defined(BT_HAVE_CUDA_KERNELS)
+inline constexpr bool kHaveCudaKernels = true;
+#else
+inline constexpr bool kHaveCudaKernels = false;
+#endif
+
+// Throws "no CUDA device" for a cuda tensor in a build without bt_cuda_kernels.
+[[noreturn]] void no_cuda_backend();
+
+// Calls f with a value of the C++ type of `dtype` (float{} or double{}); callers write
+// [&](auto tag) { using T = decltype(tag); ... }.
+template <class F>
+decltype(auto) dispatch_dtype(DType dtype, F&& f) {
+  if (dtype == DType::f32) return f(float{});
+  return f(double{});
+}
+
+// Calls f with the kernels/cuda backend tag of `device` (simt or cuda): cuda::Simt{} or
+// cuda::Gpu{}; callers write [&](auto backend) { using B = decltype(backend); ... }. Without
+// bt_cuda_kernels the Gpu branch is not instantiated and a cuda device throws.
+template <class F>
+decltype(auto) dispatch_cuda_backend(Device device, F&& f) {
+  if (device == Device::simt) return f(cuda::Simt{});
+  if constexpr (kHaveCudaKernels) return f(cuda::Gpu{});
+  else no_cuda_backend();
+}
 
 // All defined inputs share one device and one dtype; returns the device. On simt and cuda the
 // dtype must be float32 (the CUDA kernels are float32) unless f64_ok (the op has a float64
@@ -55,8 +51,6 @@ Device check_device_args(const char* op, const std::vector<Tensor>& xs, bool f64
 
 // Throws "op X has no kernel for device D".
 [[noreturn]] void no_kernel(const char* op, Device device);
-// Throws "no CUDA device" for a cuda tensor in a build without bt_cuda_kernels.
-[[noreturn]] void no_cuda_backend();
 
 // dst = src over `shape` with element strides on each side (a stride of 0 broadcasts), float32,
 // both buffers on `device`: cpu::strided_copy on the cpu, the strided_copy kernel of

@@ -58,15 +58,18 @@ Tensor device_binary(cpu::BinaryOp op, const char* name, const Tensor& a, const 
   const int64_t n = shape_numel(shape);
   if (op == cpu::BinaryOp::sub) {  // out = a, then out = −1·b + 1·out
     Tensor out = materialize(a, shape), bc = at_shape(b, shape);
-    BT_CUDA_DISPATCH(dev, B, cuda::axpby<B>(n, -1.0f, bc.data<float>(), 1.0f, out.data<float>(),
-                                            nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      cuda::axpby<B>(n, -1.0f, bc.data<float>(), 1.0f, out.data<float>(), nullptr);
+    });
     return out;
   }
   Tensor ac = at_shape(a, shape), bc = at_shape(b, shape);
   Tensor out = Tensor::empty(shape, DType::f32, dev);
   const float *pa = ac.data<float>(), *pb = bc.data<float>();
   float* po = out.data<float>();
-  BT_CUDA_DISPATCH(dev, B, {
+  ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+    using B = decltype(backend);
     if (op == cpu::BinaryOp::add) cuda::add<B>(n, pa, pb, po, nullptr);
     else if (op == cpu::BinaryOp::mul) cuda::mul<B>(n, pa, pb, po, nullptr);
     else cuda::div<B>(n, pa, pb, po, nullptr);
@@ -80,9 +83,11 @@ Tensor binary_forward(cpu::BinaryOp op, const char* name, const Tensor& a, const
   if (dev != Device::cpu) return device_binary(op, name, a, b, shape);
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
   const Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
-  BT_DISPATCH(a.dtype(), T,
-              cpu::binary<T>(op, int(shape.size()), shape.data(), a.data<T>(), sa.data(),
-                             b.data<T>(), sb.data(), out.data<T>()));
+  ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    cpu::binary<T>(op, int(shape.size()), shape.data(), a.data<T>(), sa.data(), b.data<T>(), sb.data(),
+                   out.data<T>());
+  });
   return out;
 }
 
@@ -94,28 +99,50 @@ Tensor device_unary(cpu::UnaryOp op, const char* name, const Tensor& x, double p
   const int64_t n = x.numel();
   if (x.dtype() == DType::f64) {  // check_device_args let only add_scalar through
     Tensor out = Tensor::empty(x.shape(), DType::f64, dev);
-    BT_CUDA_DISPATCH(dev, B, cuda::add_scalar_f64<B>(n, xc.data<double>(), param, out.data<double>(), nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      cuda::add_scalar_f64<B>(n, xc.data<double>(), param, out.data<double>(), nullptr);
+    });
     return out;
   }
   const float* px = xc.data<float>();
   if (op == cpu::UnaryOp::add_scalar) {
     Tensor out = Tensor::full(x.shape(), param, DType::f32, dev);
-    BT_CUDA_DISPATCH(dev, B, cuda::axpby<B>(n, 1.0f, px, 1.0f, out.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      cuda::axpby<B>(n, 1.0f, px, 1.0f, out.data<float>(), nullptr);
+    });
     return out;
   }
   Tensor out = Tensor::empty(x.shape(), DType::f32, dev);
   float* py = out.data<float>();
   const float p = float(param);
-  BT_CUDA_DISPATCH(dev, B, {
+  ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+    using B = decltype(backend);
     switch (op) {
-      case cpu::UnaryOp::relu: cuda::relu_forward<B>(n, px, py, nullptr); break;
-      case cpu::UnaryOp::neg: cuda::scale<B>(n, -1.0f, px, py, nullptr); break;
-      case cpu::UnaryOp::mul_scalar: cuda::scale<B>(n, p, px, py, nullptr); break;
-      case cpu::UnaryOp::exp: cuda::exp_forward<B>(n, px, py, nullptr); break;
-      case cpu::UnaryOp::log: cuda::log_forward<B>(n, px, py, nullptr); break;
-      case cpu::UnaryOp::sqrt: cuda::sqrt_forward<B>(n, px, py, nullptr); break;
-      case cpu::UnaryOp::pow: cuda::pow_scalar<B>(n, px, p, py, nullptr); break;
-      default: ops_detail::no_kernel(name, dev);
+      case cpu::UnaryOp::relu:
+        cuda::relu_forward<B>(n, px, py, nullptr);
+        break;
+      case cpu::UnaryOp::neg:
+        cuda::scale<B>(n, -1.0f, px, py, nullptr);
+        break;
+      case cpu::UnaryOp::mul_scalar:
+        cuda::scale<B>(n, p, px, py, nullptr);
+        break;
+      case cpu::UnaryOp::exp:
+        cuda::exp_forward<B>(n, px, py, nullptr);
+        break;
+      case cpu::UnaryOp::log:
+        cuda::log_forward<B>(n, px, py, nullptr);
+        break;
+      case cpu::UnaryOp::sqrt:
+        cuda::sqrt_forward<B>(n, px, py, nullptr);
+        break;
+      case cpu::UnaryOp::pow:
+        cuda::pow_scalar<B>(n, px, p, py, nullptr);
+        break;
+      default:
+        ops_detail::no_kernel(name, dev);
     }
   });
   return out;
@@ -126,7 +153,10 @@ Tensor unary_forward(cpu::UnaryOp op, const char* name, const Tensor& x, double 
   if (check_device_args(name, {x}, f64_kernel) != Device::cpu) return device_unary(op, name, x, param);
   Tensor xc = x.contiguous().detach();
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  BT_DISPATCH(x.dtype(), T, cpu::unary<T>(op, x.numel(), xc.data<T>(), out.data<T>(), param));
+  ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    cpu::unary<T>(op, x.numel(), xc.data<T>(), out.data<T>(), param);
+  });
   return out;
 }
 
@@ -187,12 +217,15 @@ Tensor relu(const Tensor& x) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
     // relu(x) > 0 exactly where x > 0, so the saved output serves as the mask.
     if (g.device() == Device::cpu)
-      BT_DISPATCH(g.dtype(), T,
-                  cpu::relu_backward<T>(g.numel(), y.data<T>(), gc.data<T>(), dx.data<T>()));
+      ops_detail::dispatch_dtype(g.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        cpu::relu_backward<T>(g.numel(), y.data<T>(), gc.data<T>(), dx.data<T>());
+      });
     else
-      BT_CUDA_DISPATCH(g.device(), B,
-                       cuda::relu_backward<B>(g.numel(), y.data<float>(), gc.data<float>(),
-                                              dx.data<float>(), nullptr));
+      ops_detail::dispatch_cuda_backend(g.device(), [&](auto backend) {
+        using B = decltype(backend);
+        cuda::relu_backward<B>(g.numel(), y.data<float>(), gc.data<float>(), dx.data<float>(), nullptr);
+      });
     return std::vector<Tensor>{dx};
   });
 }

@@ -45,9 +45,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     device_calls::gemm(dev, A.trans, B.trans, M, N, K, 1.0f, A.storage.data<float>(), A.ld, B.storage.data<float>(), B.ld,
                       0.0f, out.data<float>(), std::max<int64_t>(N, 1));
   else
-    BT_DISPATCH(a.dtype(), T,
-                cpu::gemm(A.trans, B.trans, M, N, K, T(1), A.storage.data<T>(), A.ld,
-                          B.storage.data<T>(), B.ld, T(0), out.data<T>(), std::max<int64_t>(N, 1)));
+    ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::gemm(A.trans, B.trans, M, N, K, T(1), A.storage.data<T>(), A.ld, B.storage.data<T>(), B.ld, T(0),
+                out.data<T>(), std::max<int64_t>(N, 1));
+    });
   // C = A B: dA = dC Bᵀ, dB = Aᵀ dC.
   return record(out, "matmul", {a, b}, [a, b](const Tensor& g) {
     return std::vector<Tensor>{wants_grad(a) ? matmul(g, b.detach().t()) : Tensor(),

@@ -44,7 +44,10 @@ Tensor sum_keepdim(const Tensor& x, const std::vector<int64_t>& dims) {
     const int64_t axis = s[d];
     s[d] = 1;
     Tensor next = Tensor::empty(s, x.dtype(), x.device());
-    BT_DISPATCH(x.dtype(), T, cpu::sum_axis<T>(outer, axis, inner, cur.data<T>(), next.data<T>()));
+    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::sum_axis<T>(outer, axis, inner, cur.data<T>(), next.data<T>());
+    });
     cur = next;
   }
   return cur;
@@ -78,8 +81,10 @@ Tensor sum_keepdim_device(const Tensor& x, const std::vector<int64_t>& dims) {
   }
   Tensor out = Tensor::empty(kept_shape, DType::f32, dev);
   if (summed_lead && !summed_trail) {  // x is (cols, rows)
-    BT_CUDA_DISPATCH(dev, B, cuda::sum_dim0<B>(cols, rows, xc.data<float>(), 1.0f,
-                                               out.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      cuda::sum_dim0<B>(cols, rows, xc.data<float>(), 1.0f, out.data<float>(), nullptr);
+    });
     return out;
   }
   if (!summed_trail) {  // permute to (kept..., summed...)
@@ -91,8 +96,10 @@ Tensor sum_keepdim_device(const Tensor& x, const std::vector<int64_t>& dims) {
                                     perm_strides.data(), permuted.data<float>(), dst_strides.data());
     xc = permuted;
   }
-  BT_CUDA_DISPATCH(dev, B, cuda::sum_dim1<B>(rows, cols, xc.data<float>(), 1.0f,
-                                             out.data<float>(), nullptr));
+  ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+    using B = decltype(backend);
+    cuda::sum_dim1<B>(rows, cols, xc.data<float>(), 1.0f, out.data<float>(), nullptr);
+  });
   return out;
 }
 

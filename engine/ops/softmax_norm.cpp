@@ -18,16 +18,28 @@ Tensor log_softmax(const Tensor& x) {
   const int64_t rows = x.size(0), cols = x.size(1);
   Tensor xc = x.contiguous().detach(), y = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (dev == Device::cpu)
-    BT_DISPATCH(x.dtype(), T, cpu::log_softmax_forward<T>(rows, cols, xc.data<T>(), y.data<T>()));
+    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::log_softmax_forward<T>(rows, cols, xc.data<T>(), y.data<T>());
+    });
   else
-    BT_CUDA_DISPATCH(dev, B, cuda::log_softmax_forward<B>(rows, cols, xc.data<float>(), y.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      cuda::log_softmax_forward<B>(rows, cols, xc.data<float>(), y.data<float>(), nullptr);
+    });
   return record(y, "log_softmax", {x}, [rows, cols, dev, yd = y.detach()](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
     if (dev == Device::cpu)
-      BT_DISPATCH(g.dtype(), T, cpu::log_softmax_backward<T>(rows, cols, yd.data<T>(), gc.data<T>(), dx.data<T>()));
+      ops_detail::dispatch_dtype(g.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        cpu::log_softmax_backward<T>(rows, cols, yd.data<T>(), gc.data<T>(), dx.data<T>());
+      });
     else
-      BT_CUDA_DISPATCH(dev, B, cuda::log_softmax_backward<B>(rows, cols, yd.data<float>(), gc.data<float>(),
-                                                             dx.data<float>(), nullptr));
+      ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+        using B = decltype(backend);
+        cuda::log_softmax_backward<B>(rows, cols, yd.data<float>(), gc.data<float>(), dx.data<float>(),
+                                      nullptr);
+      });
     return std::vector<Tensor>{dx};
   });
 }
@@ -44,13 +56,18 @@ Tensor cross_entropy_device(const Tensor& logits, const std::vector<int32_t>& la
   copy_bytes(labels.get(), dev, lab.data(), Device::cpu, lab.size() * sizeof(int32_t));
   const auto* pl = static_cast<const int32_t*>(labels.get());
   Tensor xc = logits.contiguous().detach(), row_loss = Tensor::empty({rows}, DType::f32, dev);
-  BT_CUDA_DISPATCH(dev, B, cuda::cross_entropy_rows<B>(rows, cols, xc.data<float>(), pl, row_loss.data<float>(),
-                                                       nullptr));
+  ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+    using B = decltype(backend);
+    cuda::cross_entropy_rows<B>(rows, cols, xc.data<float>(), pl, row_loss.data<float>(), nullptr);
+  });
   Tensor loss = mean(row_loss);
   return record(loss, "cross_entropy", {logits}, [rows, cols, xc, labels, pl](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(xc.shape(), DType::f32, xc.device());
-    BT_CUDA_DISPATCH(xc.device(), B, cuda::cross_entropy_backward<B>(rows, cols, xc.data<float>(), pl,
-                                                                     gc.data<float>(), dx.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(xc.device(), [&](auto backend) {
+      using B = decltype(backend);
+      cuda::cross_entropy_backward<B>(rows, cols, xc.data<float>(), pl, gc.data<float>(), dx.data<float>(),
+                                      nullptr);
+    });
     return std::vector<Tensor>{dx};
   });
 }
@@ -72,13 +89,16 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels) {
   if (dev != Device::cpu) return cross_entropy_device(logits, lab);
   Tensor xc = logits.contiguous().detach();
   Tensor loss = Tensor::empty({}, logits.dtype(), logits.device());
-  BT_DISPATCH(logits.dtype(), T,
-              loss.data<T>()[0] = cpu::cross_entropy_forward<T>(rows, cols, xc.data<T>(), lab.data()));
+  ops_detail::dispatch_dtype(logits.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    loss.data<T>()[0] = cpu::cross_entropy_forward<T>(rows, cols, xc.data<T>(), lab.data());
+  });
   return record(loss, "cross_entropy", {logits}, [rows, cols, xc, lab](const Tensor& g) {
     Tensor dx = Tensor::empty(xc.shape(), xc.dtype(), xc.device());
-    BT_DISPATCH(xc.dtype(), T,
-                cpu::cross_entropy_backward<T>(rows, cols, xc.data<T>(), lab.data(), T(g.item()),
-                                               dx.data<T>()));
+    ops_detail::dispatch_dtype(xc.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::cross_entropy_backward<T>(rows, cols, xc.data<T>(), lab.data(), T(g.item()), dx.data<T>());
+    });
     return std::vector<Tensor>{dx};
   });
 }
@@ -89,18 +109,28 @@ Tensor l2_normalize(const Tensor& x, double eps) {
   const int64_t N = x.size(0), D = x.size(1);
   Tensor xc = x.contiguous().detach(), y = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (dev == Device::cpu)
-    BT_DISPATCH(x.dtype(), T, cpu::l2_normalize_forward<T>(N, D, xc.data<T>(), T(eps), y.data<T>()));
+    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::l2_normalize_forward<T>(N, D, xc.data<T>(), T(eps), y.data<T>());
+    });
   else
-    BT_CUDA_DISPATCH(dev, B, cuda::l2_normalize_forward<B>(N, D, xc.data<float>(), float(eps),
-                                                           y.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      cuda::l2_normalize_forward<B>(N, D, xc.data<float>(), float(eps), y.data<float>(), nullptr);
+    });
   return record(y, "l2_normalize", {x}, [N, D, xc, eps, dev](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
     if (dev == Device::cpu)
-      BT_DISPATCH(g.dtype(), T,
-                  cpu::l2_normalize_backward<T>(N, D, xc.data<T>(), gc.data<T>(), T(eps), dx.data<T>()));
+      ops_detail::dispatch_dtype(g.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        cpu::l2_normalize_backward<T>(N, D, xc.data<T>(), gc.data<T>(), T(eps), dx.data<T>());
+      });
     else
-      BT_CUDA_DISPATCH(dev, B, cuda::l2_normalize_backward<B>(N, D, xc.data<float>(), gc.data<float>(),
-                                                              float(eps), dx.data<float>(), nullptr));
+      ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+        using B = decltype(backend);
+        cuda::l2_normalize_backward<B>(N, D, xc.data<float>(), gc.data<float>(), float(eps), dx.data<float>(),
+                                       nullptr);
+      });
     return std::vector<Tensor>{dx};
   });
 }

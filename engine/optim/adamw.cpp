@@ -20,18 +20,20 @@ void AdamW::update(const ParamGroup& group, const std::string& name, const Tenso
   double& step = slot(name, specs[2], p).data<double>()[0];  // a CPU f64 scalar
   step += 1;
   if (p.device() != Device::cpu) {  // simt/cuda: kernels/cuda/optim
-    BT_CUDA_DISPATCH(p.device(), B,
-                     cuda::adamw_step<B>(p.numel(), p.data<float>(), g.data<float>(),
-                                         m.data<float>(), v.data<float>(), float(group.lr),
-                                         float(options.beta1), float(options.beta2),
-                                         float(options.eps), float(group.weight_decay),
-                                         int64_t(step), nullptr));
+    ops_detail::dispatch_cuda_backend(p.device(), [&](auto backend) {
+      using B = decltype(backend);
+      cuda::adamw_step<B>(p.numel(), p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(),
+                          float(group.lr), float(options.beta1), float(options.beta2), float(options.eps),
+                          float(group.weight_decay), int64_t(step), nullptr);
+    });
     return;
   }
-  BT_DISPATCH(p.dtype(), T,
-              cpu::adamw_step<T>(p.numel(), p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(),
-                                 T(group.lr), T(options.beta1), T(options.beta2),
-                                 T(options.eps), T(group.weight_decay), int64_t(step)));
+  ops_detail::dispatch_dtype(p.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    cpu::adamw_step<T>(p.numel(), p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), T(group.lr),
+                       T(options.beta1), T(options.beta2), T(options.eps), T(group.weight_decay),
+                       int64_t(step));
+  });
 }
 
 }  // namespace bt::optim

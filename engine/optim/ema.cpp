@@ -26,10 +26,15 @@ void ema_update_(const std::vector<Tensor>& target, const std::vector<Tensor>& o
     BT_CHECK(t.is_contiguous(), "ema_update_: target tensor ", i, " is not contiguous");
     const Tensor o = online[i].contiguous();
     if (t.device() == Device::cpu)
-      BT_DISPATCH(t.dtype(), T, cpu::ema_update<T>(t.numel(), t.data<T>(), o.data<T>(), T(tau)));
+      ops_detail::dispatch_dtype(t.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        cpu::ema_update<T>(t.numel(), t.data<T>(), o.data<T>(), T(tau));
+      });
     else  // simt/cuda: kernels/cuda/optim
-      BT_CUDA_DISPATCH(t.device(), B, cuda::ema_update<B>(t.numel(), t.data<float>(), o.data<float>(),
-                                                          float(tau), nullptr));
+      ops_detail::dispatch_cuda_backend(t.device(), [&](auto backend) {
+        using B = decltype(backend);
+        cuda::ema_update<B>(t.numel(), t.data<float>(), o.data<float>(), float(tau), nullptr);
+      });
   }
 }
 

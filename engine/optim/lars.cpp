@@ -24,7 +24,8 @@ void update_device(const ParamGroup& group, const LarsOptions& options, const Te
   Tensor workspace;  // (kLarsWorkspace) f64 on the device
   if (adapt) workspace = Tensor::empty({cuda::kLarsWorkspace}, DType::f64, p.device());
   double* norms2 = adapt ? workspace.data<double>() : nullptr;
-  BT_CUDA_DISPATCH(p.device(), B, {
+  ops_detail::dispatch_cuda_backend(p.device(), [&](auto backend) {
+    using B = decltype(backend);
     if (adapt) cuda::lars_norms<B>(n, p.data<float>(), g.data<float>(), float(wd), norms2, nullptr);
     cuda::lars_update<B>(n, p.data<float>(), g.data<float>(), buf.data<float>(), float(group.lr),
                          float(options.momentum), float(wd), norms2, options.eta, options.clip_lr,
@@ -47,14 +48,18 @@ void LARS::update(const ParamGroup& group, const std::string& name, const Tensor
   double q = 1.0;
   if (adapt) {
     double p_norm2 = 0, d_norm2 = 0;
-    BT_DISPATCH(p.dtype(), T,
-                cpu::lars_norms<T>(n, p.data<T>(), g.data<T>(), T(wd), &p_norm2, &d_norm2));
+    ops_detail::dispatch_dtype(p.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::lars_norms<T>(n, p.data<T>(), g.data<T>(), T(wd), &p_norm2, &d_norm2);
+    });
     q = cpu::lars_trust_ratio(std::sqrt(p_norm2), std::sqrt(d_norm2), options.eta, group.lr,
                               options.clip_lr);
   }
-  BT_DISPATCH(p.dtype(), T,
-              cpu::lars_update<T>(n, p.data<T>(), g.data<T>(), buf.data<T>(), T(group.lr),
-                                  T(options.momentum), T(wd), T(q)));
+  ops_detail::dispatch_dtype(p.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    cpu::lars_update<T>(n, p.data<T>(), g.data<T>(), buf.data<T>(), T(group.lr), T(options.momentum), T(wd),
+                        T(q));
+  });
 }
 
 }  // namespace bt::optim

@@ -17,18 +17,19 @@ void SGD::update(const ParamGroup& group, const std::string& name, const Tensor&
   bool first = false;
   Tensor buf = options.momentum != 0 ? slot(name, slots()[0], p, &first) : Tensor();
   if (p.device() != Device::cpu) {  // simt/cuda: kernels/cuda/optim
-    BT_CUDA_DISPATCH(p.device(), B,
-                     cuda::sgd_step<B>(p.numel(), p.data<float>(), g.data<float>(),
-                                       buf.defined() ? buf.data<float>() : nullptr, float(group.lr),
-                                       float(options.momentum), float(group.weight_decay),
-                                       options.nesterov, first, nullptr));
+    ops_detail::dispatch_cuda_backend(p.device(), [&](auto backend) {
+      using B = decltype(backend);
+      cuda::sgd_step<B>(p.numel(), p.data<float>(), g.data<float>(),
+                        buf.defined() ? buf.data<float>() : nullptr, float(group.lr), float(options.momentum),
+                        float(group.weight_decay), options.nesterov, first, nullptr);
+    });
     return;
   }
-  BT_DISPATCH(p.dtype(), T,
-              cpu::sgd_step<T>(p.numel(), p.data<T>(), g.data<T>(),
-                               buf.defined() ? buf.data<T>() : nullptr, T(group.lr),
-                               T(options.momentum), T(group.weight_decay), options.nesterov,
-                               first));
+  ops_detail::dispatch_dtype(p.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    cpu::sgd_step<T>(p.numel(), p.data<T>(), g.data<T>(), buf.defined() ? buf.data<T>() : nullptr,
+                     T(group.lr), T(options.momentum), T(group.weight_decay), options.nesterov, first);
+  });
 }
 
 }  // namespace bt::optim

@@ -27,15 +27,18 @@ Tensor barlow_twins_loss(const Tensor& z1, const Tensor& z2, double lambda) {
   double loss = 0;
   if (dev != Device::cpu) {
     Tensor ws = device_workspace(dev, cuda::barlow_twins_workspace_size(N, D));
-    BT_CUDA_DISPATCH(dev, B,
-                     loss = cuda::barlow_twins_loss<B>(N, D, a.data<float>(), b.data<float>(),
-                                                       float(lambda), 1.0f, dz1.data<float>(),
-                                                       dz2.data<float>(), ws.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      loss = cuda::barlow_twins_loss<B>(N, D, a.data<float>(), b.data<float>(), float(lambda), 1.0f,
+                                        dz1.data<float>(), dz2.data<float>(), ws.data<float>(), nullptr);
+    });
   } else {
     Tensor workspace = Tensor::empty({cpu::barlow_twins_workspace_size(N, D)}, a.dtype(), a.device());
-    BT_DISPATCH(a.dtype(), T,
-                loss = cpu::barlow_twins_loss<T>(N, D, a.data<T>(), b.data<T>(), T(lambda), T(1),
-                                                 dz1.data<T>(), dz2.data<T>(), workspace.data<T>()));
+    ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      loss = cpu::barlow_twins_loss<T>(N, D, a.data<T>(), b.data<T>(), T(lambda), T(1), dz1.data<T>(),
+                                       dz2.data<T>(), workspace.data<T>());
+    });
   }  // the D×D workspace is released here, before backward
   return record(scalar_like(a, loss), "barlow_twins_loss", {z1, z2}, [dz1, dz2](const Tensor& g) {
     const double s = g.item();

@@ -17,12 +17,16 @@ Tensor byol_loss(const Tensor& p, const Tensor& t) {
   double loss = 0;
   if (dev != Device::cpu) {
     Tensor ws = device_workspace(dev, cuda::byol_workspace_size(N, D));
-    BT_CUDA_DISPATCH(dev, B,
-                     loss = cuda::byol_loss<B>(N, D, pc.data<float>(), tc.data<float>(), 1.0f,
-                                               dp.data<float>(), ws.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      loss = cuda::byol_loss<B>(N, D, pc.data<float>(), tc.data<float>(), 1.0f, dp.data<float>(),
+                                ws.data<float>(), nullptr);
+    });
   } else {
-    BT_DISPATCH(pc.dtype(), T,
-                loss = cpu::byol_loss<T>(N, D, pc.data<T>(), tc.data<T>(), T(1), dp.data<T>()));
+    ops_detail::dispatch_dtype(pc.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      loss = cpu::byol_loss<T>(N, D, pc.data<T>(), tc.data<T>(), T(1), dp.data<T>());
+    });
   }
   // Only p receives a gradient: t is the target branch (stop-gradient).
   return record(scalar_like(pc, loss), "byol_loss", {p}, [dp](const Tensor& g) {

@@ -28,9 +28,11 @@ void rotate_into(const Tensor& x, int k, const Tensor& dst, int64_t dst_offset) 
   const Shape dst_strides{C * H * W, H * W, sa, sb};
   const int64_t start = dst_offset + offset;
   if (x.device() == Device::cpu) {
-    BT_DISPATCH(x.dtype(), T,
-                cpu::strided_copy<T, T>(4, shape.data(), x.data<T>(), src_strides.data(), dst.data<T>() + start,
-                                        dst_strides.data()));
+    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::strided_copy<T, T>(4, shape.data(), x.data<T>(), src_strides.data(), dst.data<T>() + start,
+                              dst_strides.data());
+    });
   } else {
     ops_detail::device_strided_copy(x.device(), 4, shape.data(), x.data<float>(), src_strides.data(),
                                     dst.data<float>() + start, dst_strides.data());

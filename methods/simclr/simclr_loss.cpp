@@ -21,24 +21,32 @@ Tensor nt_xent_loss(const Tensor& z1, const Tensor& z2, double tau) {
   double loss = 0;
   if (dev != Device::cpu) {
     Tensor ws = device_workspace(dev, cuda::nt_xent_workspace_size(N, D));
-    BT_CUDA_DISPATCH(dev, B,
-                     loss = cuda::nt_xent_forward<B>(N, D, zc.data<float>(), float(tau),
-                                                     saved.data<float>(), ws.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      loss = cuda::nt_xent_forward<B>(N, D, zc.data<float>(), float(tau), saved.data<float>(),
+                                      ws.data<float>(), nullptr);
+    });
   } else {
-    BT_DISPATCH(zc.dtype(), T, loss = cpu::nt_xent_forward<T>(N, D, zc.data<T>(), T(tau), saved.data<T>()));
+    ops_detail::dispatch_dtype(zc.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      loss = cpu::nt_xent_forward<T>(N, D, zc.data<T>(), T(tau), saved.data<T>());
+    });
   }
   return record(scalar_like(zc, loss), "nt_xent_loss", {z}, [N, D, zc, saved, tau, dev](const Tensor& g) {
     Tensor dz = Tensor::empty(zc.shape(), zc.dtype(), zc.device());
     if (dev != Device::cpu) {
       Tensor ws = device_workspace(dev, cuda::nt_xent_workspace_size(N, D));
-      BT_CUDA_DISPATCH(dev, B,
-                       cuda::nt_xent_backward<B>(N, D, zc.data<float>(), float(tau), saved.data<float>(),
-                                                 float(g.item()), dz.data<float>(), ws.data<float>(),
-                                                 nullptr));
+      ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+        using B = decltype(backend);
+        cuda::nt_xent_backward<B>(N, D, zc.data<float>(), float(tau), saved.data<float>(), float(g.item()),
+                                  dz.data<float>(), ws.data<float>(), nullptr);
+      });
       return std::vector<Tensor>{dz};
     }
-    BT_DISPATCH(zc.dtype(), T,
-                cpu::nt_xent_backward<T>(N, D, zc.data<T>(), T(tau), saved.data<T>(), T(g.item()), dz.data<T>()));
+    ops_detail::dispatch_dtype(zc.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::nt_xent_backward<T>(N, D, zc.data<T>(), T(tau), saved.data<T>(), T(g.item()), dz.data<T>());
+    });
     return std::vector<Tensor>{dz};
   });
 }

@@ -21,14 +21,18 @@ Tensor vicreg_loss(const Tensor& z1, const Tensor& z2, const cpu::VicregWeights&
   cpu::VicregTerms terms{};
   if (dev != Device::cpu) {
     Tensor ws = Tensor::empty({cuda::vicreg_workspace_size(N, D)}, DType::f32, dev);
-    BT_CUDA_DISPATCH(dev, B,
-                     terms = cuda::vicreg_loss<B>(N, D, a.data<float>(), b.data<float>(), w, 1.0f,
-                                                  dz1.data<float>(), dz2.data<float>(), ws.data<float>(), nullptr));
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      terms = cuda::vicreg_loss<B>(N, D, a.data<float>(), b.data<float>(), w, 1.0f, dz1.data<float>(),
+                                   dz2.data<float>(), ws.data<float>(), nullptr);
+    });
   } else {
     Tensor ws = Tensor::empty({cpu::vicreg_workspace_size(N, D)}, a.dtype(), a.device());
-    BT_DISPATCH(a.dtype(), T,
-                terms = cpu::vicreg_loss<T>(N, D, a.data<T>(), b.data<T>(), w, T(1), dz1.data<T>(),
-                                            dz2.data<T>(), ws.data<T>()));
+    ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      terms = cpu::vicreg_loss<T>(N, D, a.data<T>(), b.data<T>(), w, T(1), dz1.data<T>(), dz2.data<T>(),
+                                  ws.data<T>());
+    });
   }  // the workspace is released here, before backward
   Tensor loss = Tensor::full({}, terms.loss(w), a.dtype(), a.device());
   return record(loss, "vicreg_loss", {z1, z2}, [dz1, dz2](const Tensor& g) {
