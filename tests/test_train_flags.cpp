@@ -27,14 +27,14 @@ bt::tools::TrainConfig parse(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("--temperature: unset, the method's own (SimCLR 0.5, MoCo 0.2); set, the flag's") {
+TEST_CASE("bt_train --temperature: unset, the method's own (SimCLR 0.5, MoCo 0.2); set, the flag's") {
   CHECK(parse({"--method", "simclr"}).model.temperature == 0.5);
   CHECK(parse({"--method", "moco"}).model.temperature == 0.2);
   CHECK_FALSE(parse({"--method", "barlow"}).model.temperature.has_value());
   CHECK(parse({"--method", "moco", "--temperature", "0.07"}).model.temperature == 0.07);
 }
 
-TEST_CASE("--moco-* flags build the MoCo the command line asks for") {
+TEST_CASE("bt_train --moco-* flags build the MoCo the command line asks for") {
   const auto c = parse({"--method", "moco", "--moco-queue", "64", "--moco-momentum", "0.5",
                         "--moco-symmetric", "false", "--temperature", "0.1"});
   bt::Rng rng(1);
@@ -47,7 +47,7 @@ TEST_CASE("--moco-* flags build the MoCo the command line asks for") {
   CHECK(dynamic_cast<const bt::methods::Moco&>(*m).queue().size(0) == 64);
 }
 
-TEST_CASE("--lambda auto asks Barlow Twins for 1/(D − 1), a number for itself") {
+TEST_CASE("bt_train --lambda auto asks Barlow Twins for 1/(D − 1), a number for itself") {
   auto automatic = parse({"--lambda", "auto", "--proj-out", "33"});
   bt::Rng rng(1);
   auto m = bt::methods::find_method("barlow").make(automatic.model, rng);

@@ -52,7 +52,7 @@ Tensor at_shape(const Tensor& x, const Shape& shape) {
 }
 
 // out = a op b on simt/cuda.
-Tensor device_binary(cpu::BinaryOp op, const char* name, const Tensor& a, const Tensor& b,
+Tensor device_binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b,
                      const Shape& shape) {
   const Device dev = a.device();
   const int64_t n = shape_numel(shape);
@@ -80,7 +80,7 @@ Tensor device_binary(cpu::BinaryOp op, const char* name, const Tensor& a, const 
 Tensor binary_forward(cpu::BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
   const Device dev = check_device_args(name, {a, b});
   const Shape shape = broadcast_shapes(a.shape(), b.shape());
-  if (dev != Device::cpu) return device_binary(op, name, a, b, shape);
+  if (dev != Device::cpu) return device_binary(op, a, b, shape);
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
   const Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
   ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
