@@ -41,7 +41,7 @@ void add_backward(const char* op, double seconds) { entry(op).backward_s += seco
 
 void set_in_backward(bool on) {
   g_in_backward = on;
-  if (!on) restart_clock();
+  if (!on && g_enabled) restart_clock();
 }
 
 std::vector<OpTime> totals() {

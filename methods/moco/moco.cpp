@@ -83,12 +83,11 @@ void Moco::after_step(int64_t /*step*/, int64_t /*total_steps*/) {
 }
 
 MocoOptions moco_options(const MethodConfig& c) {
-  MocoOptions o;
-  if (c.moco_queue_size) o.queue_size = *c.moco_queue_size;
-  if (c.moco_momentum) o.momentum = *c.moco_momentum;
-  if (c.temperature) o.temperature = *c.temperature;
-  if (c.moco_symmetric) o.symmetric = *c.moco_symmetric;
-  return o;
+  const MocoOptions d;
+  return {.queue_size = c.moco_queue_size.value_or(d.queue_size),
+          .momentum = c.moco_momentum.value_or(d.momentum),
+          .temperature = c.temperature.value_or(d.temperature),
+          .symmetric = c.moco_symmetric.value_or(d.symmetric)};
 }
 
 MethodEntry moco_entry() {
