@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "kernels/cpu/conv2d_shape.h"
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/simt/simt_error.h"

@@ -11,9 +11,11 @@
 #include <string>
 
 #include "engine/dtype.h"
-#include "kernels/cpu/conv2d_shape.h"
-
 namespace bt {
+
+namespace cpu {
+struct Conv2dShape;  // kernels/cpu/conv2d_shape.h, included where the conv2d calls are made
+}  // namespace cpu
 
 // "cpu", "simt" or "cuda"; throws Error naming the expected values otherwise.
 Device parse_device(const std::string& name);

@@ -156,7 +156,7 @@ TEST_CASE("vicreg: gradcheck of the fused and composed losses in float64", "[vic
   b.requires_grad_();
   testing::gradcheck([](auto& v) { return vicreg_loss(v[0], v[1]); }, {a, b});
   testing::gradcheck([](auto& v) { return composed::vicreg_loss(v[0], v[1]); }, {a, b});
-  const cpu::VicregWeights other{.invariance = 2, .variance = 3, .covariance = 5, .gamma = 1.5, .eps = 1e-3};
+  const VicregWeights other{.invariance = 2, .variance = 3, .covariance = 5, .gamma = 1.5, .eps = 1e-3};
   testing::gradcheck([&](auto& v) { return vicreg_loss(v[0], v[1], other); }, {a, b});
 }
 

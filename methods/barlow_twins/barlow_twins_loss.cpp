@@ -3,11 +3,8 @@
 #include "engine/autograd.h"
 #include "engine/dist/collectives.h"
 #include "engine/dist/sync_batch_norm.h"
+#include "engine/fused_ssl.h"
 #include "engine/ops.h"
-#include "engine/ops/dispatch.h"
-#include "kernels/cpu/ssl_losses.h"
-#include "kernels/cuda/ssl_losses.h"
-#include "methods/common/fused_loss_support.h"
 
 namespace bt::methods {
 
@@ -17,30 +14,8 @@ double barlow_twins_auto_lambda(int64_t D) {
 }
 
 Tensor barlow_twins_loss(const Tensor& z1, const Tensor& z2, double lambda) {
-  const Device dev = check_embeddings("barlow_twins_loss", z1, z2);
-  const int64_t N = z1.size(0), D = z1.size(1);
-  BT_CHECK(N > 1, "barlow_twins_loss: the batch-normalised embeddings need N > 1, got N = ", N);
-  Tensor a = z1.contiguous().detach(), b = z2.contiguous().detach();
-  // The kernel produces ∂L/∂z1 and ∂L/∂z2 (for g = 1) in the pass that computes the loss.
-  Tensor dz1 = Tensor::empty(a.shape(), a.dtype(), a.device());
-  Tensor dz2 = Tensor::empty(a.shape(), a.dtype(), a.device());
-  double loss = 0;
-  if (dev != Device::cpu) {
-    Tensor ws = device_workspace(dev, cuda::barlow_twins_workspace_size(N, D));
-    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
-      using B = decltype(backend);
-      loss = cuda::barlow_twins_loss<B>(N, D, a.data<float>(), b.data<float>(), float(lambda), 1.0f,
-                                        dz1.data<float>(), dz2.data<float>(), ws.data<float>(), nullptr);
-    });
-  } else {
-    Tensor workspace = Tensor::empty({cpu::barlow_twins_workspace_size(N, D)}, a.dtype(), a.device());
-    ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      loss = cpu::barlow_twins_loss<T>(N, D, a.data<T>(), b.data<T>(), T(lambda), T(1), dz1.data<T>(),
-                                       dz2.data<T>(), workspace.data<T>());
-    });
-  }  // the D×D workspace is released here, before backward
-  return record(scalar_like(a, loss), "barlow_twins_loss", {z1, z2}, [dz1, dz2](const Tensor& g) {
+  FusedLossResult r = barlow_twins_fused(z1, z2, lambda);
+  return record(r.loss, "barlow_twins_loss", {z1, z2}, [dz1 = r.dz1, dz2 = r.dz2](const Tensor& g) {
     const double s = g.item();
     return std::vector<Tensor>{mul(dz1, s), mul(dz2, s)};
   });
@@ -50,14 +25,14 @@ Tensor barlow_twins_cross_correlation(const Tensor& z1, const Tensor& z2) {
   check_embeddings("barlow_twins_cross_correlation", z1, z2);
   NoGradGuard no_grad;
   const double N = double(z1.size(0));
-  Tensor a = batch_norm(z1.detach(), {}, {}, {}, {}, true, 0.0, cpu::kBarlowTwinsBnEps);
-  Tensor b = batch_norm(z2.detach(), {}, {}, {}, {}, true, 0.0, cpu::kBarlowTwinsBnEps);
+  Tensor a = batch_norm(z1.detach(), {}, {}, {}, {}, true, 0.0, kBarlowTwinsBnEps);
+  Tensor b = batch_norm(z2.detach(), {}, {}, {}, {}, true, 0.0, kBarlowTwinsBnEps);
   return mul(matmul(a.t(), b), 1.0 / N);
 }
 
 Tensor barlow_twins_loss_dist(const Tensor& z1, const Tensor& z2, double lambda, dist::ProcessGroup& group) {
   const auto standardize = [&](const Tensor& z) {
-    return dist::sync_batch_norm(z, {}, {}, {}, {}, 0.0, cpu::kBarlowTwinsBnEps, group);
+    return dist::sync_batch_norm(z, {}, {}, {}, {}, 0.0, kBarlowTwinsBnEps, group);
   };
   const double global_n = double(z1.size(0) * group.world_size());  // equal shards (data/loader.h)
   Tensor local = mul(matmul(standardize(z1).t(), standardize(z2)), 1.0 / global_n);
@@ -71,7 +46,7 @@ namespace {
 Tensor standardize(const Tensor& z) {
   Tensor centered = sub(z, mean(z, {0}, true));
   Tensor var = mean(mul(centered, centered), {0}, true);
-  return div(centered, sqrt(add(var, cpu::kBarlowTwinsBnEps)));
+  return div(centered, sqrt(add(var, kBarlowTwinsBnEps)));
 }
 }  // namespace
 

@@ -1,7 +1,6 @@
 #include "methods/rotation/rotate.h"
 
-#include "engine/ops/dispatch.h"
-#include "kernels/cpu/elementwise.h"
+#include "engine/strided_copy.h"
 
 namespace bt::methods {
 
@@ -16,8 +15,6 @@ namespace {
 // (odd k have H = W, so the output's row length is W too).
 void rotate_into(const Tensor& x, int k, const Tensor& dst, int64_t dst_offset) {
   const int64_t C = x.size(1), H = x.size(2), W = x.size(3);
-  const Shape shape = x.shape();
-  const Shape src_strides = x.strides();
   int64_t offset = 0, sa = W, sb = 1;
   switch (k) {
     case 1: offset = (W - 1) * W, sa = 1, sb = -W; break;
@@ -26,17 +23,7 @@ void rotate_into(const Tensor& x, int k, const Tensor& dst, int64_t dst_offset) 
     default: break;
   }
   const Shape dst_strides{C * H * W, H * W, sa, sb};
-  const int64_t start = dst_offset + offset;
-  if (x.device() == Device::cpu) {
-    ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      cpu::strided_copy<T, T>(4, shape.data(), x.data<T>(), src_strides.data(), dst.data<T>() + start,
-                              dst_strides.data());
-    });
-  } else {
-    ops_detail::device_strided_copy(x.device(), 4, shape.data(), x.data<float>(), src_strides.data(),
-                                    dst.data<float>() + start, dst_strides.data());
-  }
+  strided_copy_into(x, dst, dst_offset + offset, dst_strides);
 }
 
 void check_images(const Tensor& x, const char* op) {

@@ -2,52 +2,19 @@
 
 #include "engine/autograd.h"
 #include "engine/dist/collectives.h"
+#include "engine/fused_ssl.h"
 #include "engine/ops.h"
-#include "engine/ops/dispatch.h"
-#include "kernels/cpu/ssl_losses.h"
-#include "kernels/cuda/ssl_losses.h"
-#include "methods/common/fused_loss_support.h"
 
 namespace bt::methods {
 
 Tensor nt_xent_loss(const Tensor& z1, const Tensor& z2, double tau) {
-  const Device dev = check_embeddings("nt_xent_loss", z1, z2);
+  check_embeddings("nt_xent_loss", z1, z2);
   BT_CHECK(tau > 0, "nt_xent_loss: temperature must be positive, got ", tau);
-  const int64_t N = z1.size(0), D = z1.size(1);
   Tensor z = l2_normalize(cat({z1, z2}, 0));  // (2N, D), differentiable
   Tensor zc = z.contiguous().detach();
-  // Per row: the log-sum-exp and q = 1 − p_pos (the CPU and CUDA layouts are the same).
-  Tensor saved = Tensor::empty({cpu::nt_xent_saved_size(N)}, zc.dtype(), zc.device());
-  double loss = 0;
-  if (dev != Device::cpu) {
-    Tensor ws = device_workspace(dev, cuda::nt_xent_workspace_size(N, D));
-    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
-      using B = decltype(backend);
-      loss = cuda::nt_xent_forward<B>(N, D, zc.data<float>(), float(tau), saved.data<float>(),
-                                      ws.data<float>(), nullptr);
-    });
-  } else {
-    ops_detail::dispatch_dtype(zc.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      loss = cpu::nt_xent_forward<T>(N, D, zc.data<T>(), T(tau), saved.data<T>());
-    });
-  }
-  return record(scalar_like(zc, loss), "nt_xent_loss", {z}, [N, D, zc, saved, tau, dev](const Tensor& g) {
-    Tensor dz = Tensor::empty(zc.shape(), zc.dtype(), zc.device());
-    if (dev != Device::cpu) {
-      Tensor ws = device_workspace(dev, cuda::nt_xent_workspace_size(N, D));
-      ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
-        using B = decltype(backend);
-        cuda::nt_xent_backward<B>(N, D, zc.data<float>(), float(tau), saved.data<float>(), float(g.item()),
-                                  dz.data<float>(), ws.data<float>(), nullptr);
-      });
-      return std::vector<Tensor>{dz};
-    }
-    ops_detail::dispatch_dtype(zc.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      cpu::nt_xent_backward<T>(N, D, zc.data<T>(), T(tau), saved.data<T>(), T(g.item()), dz.data<T>());
-    });
-    return std::vector<Tensor>{dz};
+  NtXentForward f = nt_xent_fused_forward(zc, tau);
+  return record(f.loss, "nt_xent_loss", {z}, [zc, saved = f.saved, tau](const Tensor& g) {
+    return std::vector<Tensor>{nt_xent_fused_backward(zc, tau, saved, g.item())};
   });
 }
 

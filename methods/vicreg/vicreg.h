@@ -4,7 +4,7 @@
 // the dimensions), λ = μ = 25, ν = 1 (methods/vicreg/vicreg_loss.h). Expander like Barlow Twins'
 // projector: 2048-2048-2048 at head scale 1 (the paper's 8192 on ImageNet; solo-learn's CIFAR
 // config has 2048), Linear-BN-ReLU twice, then a plain Linear.
-#include "kernels/cpu/vicreg.h"
+#include "engine/fused_ssl.h"
 #include "methods/registry.h"
 
 namespace bt::methods {
@@ -14,11 +14,11 @@ class Vicreg : public Method {
   Vicreg(const MethodConfig& config, Rng& rng);
   Tensor loss(const Tensor& view1, const Tensor& view2) override;
   std::string name() const override { return "vicreg"; }
-  const cpu::VicregWeights& weights() const { return weights_; }
+  const VicregWeights& weights() const { return weights_; }
 
  private:
   std::shared_ptr<nn::Sequential> expander_;
-  cpu::VicregWeights weights_;  // the paper's λ, μ, ν, γ, ε
+  VicregWeights weights_;  // the paper's λ, μ, ν, γ, ε
 };
 
 MethodEntry vicreg_entry();  // "vicreg"

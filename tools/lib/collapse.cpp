@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/cpu/gemm.h"
+#include "engine/ops.h"
 
 // LAPACK (OpenBLAS's liblapack): eigenvalues (jobz = 'N') of a symmetric matrix, ascending in w.
 extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
@@ -80,11 +80,9 @@ double effective_rank(const Tensor& z) {
   const bool by_columns = d <= n;
   const int64_t m = by_columns ? d : n;
   BT_CHECK(m <= 46340, "effective_rank: Gram matrix side ", m, " too large for LAPACK's int");
-  std::vector<double> gram(size_t(m * m));
-  if (by_columns)
-    cpu::gemm(true, false, d, d, n, 1.0, zc.data(), d, zc.data(), d, 0.0, gram.data(), d);
-  else
-    cpu::gemm(false, true, n, n, d, 1.0, zc.data(), d, zc.data(), d, 0.0, gram.data(), n);
+  const Tensor z_centred = Tensor::from_vector(zc, {n, d}, DType::f64);
+  const Tensor g = by_columns ? matmul(z_centred.t(), z_centred) : matmul(z_centred, z_centred.t());
+  std::vector<double> gram(g.data<double>(), g.data<double>() + m * m);
   const std::vector<double> lambda = symmetric_eigenvalues(gram, int(m));  // ascending
   const double lambda_max = lambda.back();
   if (!(lambda_max > 0)) return 0.0;  // Z_c = 0: collapsed (see the header)

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "kernels/cpu/gemm.h"
+#include "engine/ops.h"
 
 namespace bt::tools {
 
@@ -58,20 +58,17 @@ KnnResult knn_classify(const Tensor& train_feats, const std::vector<int64_t>& tr
   result.predictions.resize(size_t(n_test));
   if (n_test == 0) return result;
 
-  const std::vector<float> bank = normalized_rows(train_feats);  // (N_train, F)
-  const std::vector<float> query = normalized_rows(test_feats);  // (N_test, F)
+  const Tensor bank = Tensor::from_vector(normalized_rows(train_feats), {n_train, f});  // (N_train, F)
+  const Tensor query = Tensor::from_vector(normalized_rows(test_feats), {n_test, f});   // (N_test, F)
   const int64_t k = result.k, chunk = std::min(options.chunk, n_test);
-  std::vector<float> sims(size_t(chunk * n_train));  // (chunk, N_train) cosine similarities
   int64_t correct1 = 0, correct5 = 0;
 
   for (int64_t r0 = 0; r0 < n_test; r0 += chunk) {
     const int64_t rows = std::min(chunk, n_test - r0);
-    // sims = Q[r0:r0+rows] · Bᵀ
-    cpu::gemm(false, true, rows, n_train, f, 1.0f, query.data() + r0 * f, f, bank.data(), f, 0.0f,
-              sims.data(), n_train);
+    const Tensor sims = matmul(query.slice(0, r0, r0 + rows), bank.t());  // (rows, N_train) cosines
 #pragma omp parallel for schedule(dynamic, 8) reduction(+ : correct1, correct5)
     for (int64_t r = 0; r < rows; ++r) {
-      const float* s = sims.data() + r * n_train;
+      const float* s = sims.data<float>() + r * n_train;
       std::vector<int64_t> idx(static_cast<size_t>(n_train));
       std::iota(idx.begin(), idx.end(), 0);
       std::nth_element(idx.begin(), idx.begin() + (k - 1), idx.end(),
