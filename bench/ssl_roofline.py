@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Roofline model of the fused SSL loss kernels (kernels/cuda/ssl_losses.h) on an H100 SXM,
+"""Roofline model of the fused SSL loss kernels (kernels/cuda/ssl_loss_launchers.h) on an H100 SXM,
 next to the unfused kernel sequence, fwd + bwd, float32. Prints the Markdown tables of
 docs/kernels.md. Traffic counts compulsory DRAM bytes: each kernel of a sequence reads its
 inputs and writes its outputs once (tile re-reads are assumed to hit L2/shared memory).

@@ -1,5 +1,5 @@
 #pragma once
-// The fused SSL loss kernels (kernels/cpu/ssl_losses.h, kernels/cpu/vicreg.h and their
+// The fused SSL loss kernels (kernels/cpu/ssl_loss_kernels.h, kernels/cpu/vicreg.h and their
 // kernels/cuda launchers) as tensor-level ops: each checks its arguments, picks the kernel of
 // the device and dtype, allocates the workspace and returns the loss with its gradient for an
 // upstream gradient of 1. No autograd: the methods' loss files (methods/*/…_loss.cpp) record

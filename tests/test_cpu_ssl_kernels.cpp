@@ -14,7 +14,7 @@
 #include "support/check_close.h"
 #include "support/random_vector.h"
 #include "kernels/cpu/normalize.h"
-#include "kernels/cpu/ssl_losses.h"
+#include "kernels/cpu/ssl_loss_kernels.h"
 
 using namespace bt::cpu;
 

@@ -1,4 +1,4 @@
-// The fused SSL loss kernels (kernels/cuda/ssl_losses.h: barlow_twins.cu, nt_xent.cu, byol.cu)
+// The fused SSL loss kernels (kernels/cuda/ssl_loss_launchers.h: barlow_twins.cu, nt_xent.cu, byol.cu)
 // run by the SIMT emulator against the CPU references in double (bt::cpu::*_ref), loss and
 // gradients, under two schedules (forward, random:1) on shapes that are not multiples of the
 // 64-wide tiles. Every output and the workspace (at exactly its documented size) carry a guard
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cpu/ssl_losses.h"
-#include "kernels/cuda/ssl_losses.h"
+#include "kernels/cpu/ssl_loss_kernels.h"
+#include "kernels/cuda/ssl_loss_launchers.h"
 #include "kernels/simt/simt.h"
 #include "tests/support/guarded_output.h"
 #include "tests/support/normalize_rows.h"

@@ -1,4 +1,4 @@
-// The nvcc build of the SSL loss kernels (bt_cuda_kernels; kernels/cuda/ssl_losses.h): without
+// The nvcc build of the SSL loss kernels (bt_cuda_kernels; kernels/cuda/ssl_loss_launchers.h): without
 // a device or driver every launcher throws simt::Error "no CUDA device" (never a crash); with
 // one, the three losses run on it against the double references (bt::cpu::*_ref). The kernels'
 // logic is tested on the emulator in test_cuda_ssl.cpp (this file cannot include simt.h, whose
@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cpu/ssl_losses.h"
-#include "kernels/cuda/ssl_losses.h"
+#include "kernels/cpu/ssl_loss_kernels.h"
+#include "kernels/cuda/ssl_loss_launchers.h"
 #include "tests/support/device_buffer.h"
 #include "tests/support/normalize_rows.h"
 #include "tests/support/random_vector.h"

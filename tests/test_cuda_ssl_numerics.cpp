@@ -16,7 +16,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "kernels/cuda/ssl_losses.h"
+#include "kernels/cuda/ssl_loss_launchers.h"
 #include "kernels/simt/simt.h"
 #include "tests/support/ssl_numerics.h"
 

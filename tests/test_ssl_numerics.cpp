@@ -1,10 +1,10 @@
-// The CPU fused SSL losses (kernels/cpu/ssl_losses.h) in the regimes where float32 gradients
+// The CPU fused SSL losses (kernels/cpu/ssl_loss_kernels.h) in the regimes where float32 gradients
 // lose accuracy to cancellation: NT-Xent with nearly aligned views (loss ≈ 0.02) and Barlow
 // Twins with embedding means ≈ ±1000. Each fused gradient's error against a float64 reference
 // must be no larger than that of the float32 composed yardstick (tests/support/ssl_numerics.h:
 // a PyTorch-style float32 composition with every primitive correctly rounded).
 //
-// Errors (max |err| / max |ref|) before the fixes of kernels/cpu/ssl_losses.cpp, which took
+// Errors (max |err| / max |ref|) before the fixes of kernels/cpu/ssl_loss_kernels.cpp, which took
 // 1 − p_pos by subtraction and normalized by x·invstd − mean·invstd with a float mean:
 // NT-Xent 1.0e-4 and 7.8e-5 on the two shapes (yardsticks 3.6e-6, 4.4e-6), Barlow Twins 1.4e-4
 // (yardstick 2.1e-5); after: 2.3e-7, 3.6e-7 and 1.7e-6.
@@ -15,7 +15,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "kernels/cpu/ssl_losses.h"
+#include "kernels/cpu/ssl_loss_kernels.h"
 #include "tests/support/ssl_numerics.h"
 
 using namespace bt::testing::ssl_numerics;

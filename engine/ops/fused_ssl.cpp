@@ -2,9 +2,9 @@
 #include "engine/fused_ssl.h"
 
 #include "engine/ops/dispatch.h"
-#include "kernels/cpu/ssl_losses.h"
+#include "kernels/cpu/ssl_loss_kernels.h"
 #include "kernels/cpu/vicreg.h"
-#include "kernels/cuda/ssl_losses.h"
+#include "kernels/cuda/ssl_loss_launchers.h"
 #include "kernels/cuda/vicreg.h"
 
 namespace bt {

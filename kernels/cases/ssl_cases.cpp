@@ -1,7 +1,7 @@
 // ssl cases: the three fused SSL losses (docs/design.md §5), forward + backward, f32, against the
 // references in double (bt::cpu::*_ref, outputs rounded to f32). Versions:
 //   fast  bt::cpu::* (OpenBLAS GEMM tiles, OpenMP) — what the cpu device runs
-//   simt  bt::cuda::*<Simt>: the CUDA kernels (kernels/cuda/ssl_losses.h) on the SIMT emulator;
+//   simt  bt::cuda::*<Simt>: the CUDA kernels (kernels/cuda/ssl_loss_launchers.h) on the SIMT emulator;
 //         its times are emulator times on the CPU (a fiber per CUDA thread), not GPU times, and
 //         only on shapes small enough for the emulator
 //   cuda  bt::cuda::*<Gpu> on a CUDA device, when there is one (cuda_buffers.h); the loss comes
@@ -14,8 +14,8 @@
 
 #include "kernels/cases/cuda_buffers.h"
 #include "kernels/cases/families.h"
-#include "kernels/cpu/ssl_losses.h"
-#include "kernels/cuda/ssl_losses.h"
+#include "kernels/cpu/ssl_loss_kernels.h"
+#include "kernels/cuda/ssl_loss_launchers.h"
 
 namespace bt::cases {
 namespace {

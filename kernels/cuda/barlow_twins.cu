@@ -1,4 +1,4 @@
-// Barlow Twins loss, fused forward + backward (docs/design.md §5 (a) + (b); formulas in ssl_losses.h).
+// Barlow Twins loss, fused forward + backward (docs/design.md §5 (a) + (b); formulas in kernels/cpu/ssl_loss_kernels.h).
 //   bn_stats_kernel         pivot, shift, invstd of every column of z1, z2   (reads 2·N·D)
 //   bt_forward_kernel       C tile = ẑ1ᵀ ẑ2 / N with BN in the load prologue; epilogue: the
 //                           tile's loss partials and G = g ∂L/∂C               (writes D²)
@@ -9,7 +9,7 @@
 #include "kernels/simt/simt.h"
 // (simt.h first: it defines the CUDA keywords for the emulator build)
 #include "kernels/cuda/ssl_common.cuh"
-#include "kernels/cuda/ssl_losses.h"
+#include "kernels/cuda/ssl_loss_launchers.h"
 
 namespace bt::cuda {
 namespace {

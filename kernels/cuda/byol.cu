@@ -1,12 +1,13 @@
 // BYOL / SimSiam regression loss with its gradient wrt p (t constant), one pass: a warp per
 // row reduces ||p||², ||t||², p·t by shuffles, then writes the row's dp (formulas in
-// ssl_losses.h); per-block loss partials are summed in double by sum_partials_kernel.
+// kernels/cpu/ssl_loss_kernels.h); per-block loss partials are summed in double by
+// sum_partials_kernel.
 #include <algorithm>
 
 #include "kernels/simt/simt.h"
 // (simt.h first: it defines the CUDA keywords for the emulator build)
 #include "kernels/cuda/ssl_common.cuh"
-#include "kernels/cuda/ssl_losses.h"
+#include "kernels/cuda/ssl_loss_launchers.h"
 
 namespace bt::cuda {
 namespace {

@@ -1,5 +1,5 @@
 // NT-Xent (SimCLR) loss, forward + backward, never forming the 2N×2N similarity matrix
-// (docs/design.md §5; formulas in ssl_losses.h). M = 2N rows of z (M, D), 64-row by 64-column tiles.
+// (docs/design.md §5; formulas in kernels/cpu/ssl_loss_kernels.h). M = 2N rows of z (M, D), 64-row by 64-column tiles.
 //   nt_xent_forward_kernel   per (row tile, column split): similarity tiles from shared-memory
 //                            tiles of z, an online softmax per row over the negatives
 //                            -> (m, l) per split
@@ -18,7 +18,7 @@
 #include "kernels/simt/simt.h"
 // (simt.h first: it defines the CUDA keywords for the emulator build)
 #include "kernels/cuda/ssl_common.cuh"
-#include "kernels/cuda/ssl_losses.h"
+#include "kernels/cuda/ssl_loss_launchers.h"
 
 namespace bt::cuda {
 namespace {

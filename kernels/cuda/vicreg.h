@@ -1,7 +1,7 @@
 #pragma once
 // The VICReg loss (kernels/cpu/vicreg.h has the math and the gradient formulas; its
 // vicreg_loss_ref in double is the tests' oracle) on the device, float32, forward + backward in
-// one call (vicreg.cu). Conventions as kernels/cuda/ssl_losses.h: device pointers (host
+// one call (vicreg.cu). Conventions as kernels/cuda/ssl_loss_launchers.h: device pointers (host
 // pointers for Simt), contiguous row-major, outputs overwritten, gradients scaled by g, the
 // terms reduced in a fixed order (per-block partials, then one block in double) and read back.
 // Kernels, per view v (z̄ = z − mean never stored: subtracted while loading tiles):

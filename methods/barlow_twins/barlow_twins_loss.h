@@ -1,8 +1,8 @@
 #pragma once
 // The Barlow Twins loss (Zbontar et al. 2021; docs/design.md §5 has the math)
 //   L = Σ_i (1 − C_ii)² + λ Σ_{i≠j} C_ij²,  C = ẑ1ᵀ ẑ2 / N (D×D),
-// ẑ the batch-normalised embeddings, as one fused autograd op over kernels/cpu/ssl_losses.h on
-// the cpu device, or kernels/cuda/ssl_losses.h on simt/cuda (float32); the gradient is computed
+// ẑ the batch-normalised embeddings, as one fused autograd op over kernels/cpu/ssl_loss_kernels.h on
+// the cpu device, or kernels/cuda/ssl_loss_launchers.h on simt/cuda (float32); the gradient is computed
 // in the pass that computes the loss. composed::barlow_twins_loss builds the same loss from
 // primitive ops: the readable statement, and the oracle the fused op is tested against.
 #include "engine/dist/process_group.h"

@@ -1,7 +1,7 @@
 #pragma once
 // SimCLR's NT-Xent loss (Chen et al. 2020; docs/design.md §5 has the math) over
 // z = normalize(cat(z1, z2)) with temperature τ, as one fused autograd op over
-// kernels/cpu/ssl_losses.h on the cpu device, or kernels/cuda/ssl_losses.h on simt/cuda
+// kernels/cpu/ssl_loss_kernels.h on the cpu device, or kernels/cuda/ssl_loss_launchers.h on simt/cuda
 // (float32). composed::nt_xent_loss builds the same loss from primitive ops: the readable
 // statement, and the oracle the fused op is tested against.
 #include "engine/dist/process_group.h"

@@ -1,4 +1,4 @@
-#include "kernels/cpu/ssl_losses.h"
+#include "kernels/cpu/ssl_loss_kernels.h"
 
 #include <algorithm>
 #include <cmath>

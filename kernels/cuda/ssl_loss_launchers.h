@@ -1,7 +1,7 @@
 #pragma once
 // The three fused SSL losses of docs/design.md §5 on the device, float32, forward + backward:
 // barlow_twins.cu, nt_xent.cu, byol.cu. The math, the shapes and the gradient formulas are those
-// of the CPU kernels (kernels/cpu/ssl_losses.h, whose `*_ref` in double are the tests' oracle);
+// of the CPU kernels (kernels/cpu/ssl_loss_kernels.h, whose `*_ref` in double are the tests' oracle);
 // these launchers mirror their signatures, plus a device workspace and a stream (backend.h).
 //
 // Pointers are device memory (host memory for Simt); buffers are contiguous row-major; outputs
@@ -66,7 +66,7 @@ BarlowTwinsSums barlow_twins_mask_sums(int64_t D, const float* C, float* workspa
 // too few blocks, the columns are split over up to 4 blocks whose (m, l) are merged after.
 // Backward recomputes the tiles: ∂L/∂z_k = g/(2Nτ)·[Σ_j (p_kj + p_jk) z_j − 2 z_pos(k)],
 // p_kj = exp(s_kj − lse_k), p_jk = exp(s_kj − lse_j) (s is symmetric).
-// As on the CPU (kernels/cpu/ssl_losses.h), the positive pair is split off and 1 − p_pos taken
+// As on the CPU (kernels/cpu/ssl_loss_kernels.h), the positive pair is split off and 1 − p_pos taken
 // in the log domain: the softmax runs over the negatives, ℓ_i = softplus(lse_neg,i − s_i,pos),
 // lse_i = s_i,pos + ℓ_i, and the backward uses q_i = 1 − p_i,pos = −expm1(−ℓ_i) (computed by the
 // forward) for the positive's term:
