@@ -4,7 +4,9 @@
 // error while the last good checkpoint stays as it was.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,6 +114,38 @@ bool temporary_checkpoint_in(const fs::path& dir, pid_t pid = 0) {
   return false;
 }
 
+// Sees the files created in a folder from the moment it is constructed: inotify queues each
+// creation, so a temporary file that exists only for a moment is still seen (polling the folder
+// misses it on a loaded machine, and the run then goes on to its end).
+class CreationWatch {
+ public:
+  explicit CreationWatch(const fs::path& dir) : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+    REQUIRE(fd_ >= 0);
+    REQUIRE(::inotify_add_watch(fd_, dir.c_str(), IN_CREATE) >= 0);
+  }
+  ~CreationWatch() { ::close(fd_); }
+  CreationWatch(const CreationWatch&) = delete;
+  CreationWatch& operator=(const CreationWatch&) = delete;
+
+  // Waits up to `ms` milliseconds; true once a file whose name starts with `prefix` was created.
+  bool created(const std::string& prefix, int ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, ms) <= 0) return false;
+    alignas(inotify_event) char buf[4096];
+    bool seen = false;
+    for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;)
+      for (ssize_t at = 0; at < n;) {
+        const auto* ev = reinterpret_cast<const inotify_event*>(buf + at);
+        if (ev->len > 0 && std::string(ev->name).rfind(prefix, 0) == 0) seen = true;
+        at += ssize_t(sizeof(inotify_event) + ev->len);
+      }
+    return seen;
+  }
+
+ private:
+  int fd_;
+};
+
 // The highest step logged in `log` so far (a line being written may be cut short: skipped).
 int64_t last_logged_step(const fs::path& log) {
   int64_t step = 0;
@@ -151,17 +185,21 @@ TEST_CASE("bt_train killed at random moments and resumed until done equals the u
   const int kEpochs = 6, kSteps = 3;
   REQUIRE(run_to_end(tiny_run(ref, kEpochs), dir / "ref.txt") == 0);
 
-  // Alternately: a kill during a random step still to come (once the step before it is logged,
-  // after a random part of a step's time, about 70 ms; in the start-up when the step drawn is the
-  // process's first), and a kill the moment this process's temporary checkpoint file appears (a
-  // checkpoint being written). After kKills kills the run goes on to its end.
+  // Alternately: a kill during a random step still to come but the last (once the step before it
+  // is logged, after a random part of a step's time, about 70 ms; in the start-up when the step
+  // drawn is the process's first), and a kill the moment a temporary checkpoint file appears (a
+  // checkpoint being written; one killed before its rename leaves the file behind). After kKills
+  // kills the run goes on to its end. A kill in the last step could land after the last
+  // checkpoint, leaving a run that only exports and so ending the kills early.
   std::mt19937 gen(17);
   std::uniform_real_distribution<double> within_step_s(0.0, 0.07);
   const int kKills = 16;
   int kills = 0, kills_in_checkpoint_write = 0;
+  fs::create_directories(out);  // watched from the first run on
   for (int exit_code = -1; exit_code != 0;) {
     const bool resume = fs::exists(ckpt);
     const int64_t done_steps = resume ? checkpoint_epoch(ckpt) * kSteps : 0, left = kEpochs * kSteps - done_steps;
+    CreationWatch watch(out);
     const pid_t pid = spawn(with(tiny_run(out, kEpochs), resume ? std::vector<std::string>{"--resume"}
                                                                 : std::vector<std::string>{}),
                             dir / "killed.txt");
@@ -169,23 +207,23 @@ TEST_CASE("bt_train killed at random moments and resumed until done equals the u
     bool ended = false;
     if (kills < kKills && kills % 2 == 0) {
       // The step after step `after` (done_steps: the first step this process takes).
-      const int64_t after = done_steps + std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(0, left - 1))(gen);
+      const int64_t after = done_steps + std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(0, left - 2))(gen);
       if (after > done_steps)
         ended = ended_first(pid, [&] { return last_logged_step(out / "log.jsonl") >= after; }, &exit_code);
       if (!ended) std::this_thread::sleep_for(std::chrono::duration<double>(within_step_s(gen)));
     } else if (kills < kKills) {
-      ended = ended_first(pid, [&] { return temporary_checkpoint_in(out, pid); }, &exit_code);
-      if (!ended) ++kills_in_checkpoint_write;
+      ended = ended_first(pid, [&] { return watch.created("checkpoint.safetensors.tmp.", 1); }, &exit_code);
     }
     if (kills < kKills && !ended) ::kill(pid, SIGKILL);  // one that ended already is a zombie until waited for
     if (!ended) exit_code = wait_for(pid);
+    if (exit_code != 0 && temporary_checkpoint_in(out, pid)) ++kills_in_checkpoint_write;  // before its rename
     INFO(slurp(dir.path / "killed.txt"));
     REQUIRE((exit_code == 0 || exit_code == 128 + SIGKILL));
     if (exit_code != 0) ++kills;
     if (fs::exists(ckpt)) REQUIRE(checkpoint_epoch(ckpt) >= 1);  // whole, loads
   }
   INFO(kills << " kills, " << kills_in_checkpoint_write << " while a checkpoint was being written");
-  // Fewer kills only if one landed after the last checkpoint (the run then just exports).
+  // Fewer kills only if a step's kill landed after the last checkpoint all the same.
   CHECK(kills >= kKills / 2);
   CHECK(kills_in_checkpoint_write >= 2);
   CHECK(checkpoint_epoch(ckpt) == kEpochs);
