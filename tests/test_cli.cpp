@@ -7,6 +7,8 @@
 #include <string>
 
 #include "engine/device.h"
+#include "engine/error.h"
+#include "engine/precision.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
@@ -21,6 +23,7 @@ TEST_CASE("bt_train rejects invalid flag values naming the flag") {
   require_clean_failure(run(exe + " --method mocov9"), "--method");
   require_clean_failure(run(exe + " --lambda banana"), "--lambda");
   require_clean_failure(run(exe + " --val-split 1.5"), "--val-split");
+  require_clean_failure(run(exe + " --precision fp16"), "--precision");
 }
 
 TEST_CASE("non-finite numeric flags are rejected naming the flag") {
@@ -97,6 +100,37 @@ TEST_CASE("bt_eval --device cuda without a GPU: 'no CUDA device', non-zero") {
   }
   const Outcome o = run(std::string(BT_EVAL_EXE) + " --device cuda --weights " + weights);
   require_clean_failure(o, "--device cuda: no CUDA device");
+}
+
+// oneDNN reads ONEDNN_MAX_CPU_ISA once: capped below AVX512_BF16, the process sees a CPU without
+// bf16 dot products, as a machine without them is.
+TEST_CASE("bt_train --precision bf16: trains where the CPU has AVX512_BF16, else one line and nothing written") {
+  bt::testing::TempDir dir;
+  const std::string out = dir / "run", refused = dir / "refused";
+  const Outcome capped = run("ONEDNN_MAX_CPU_ISA=AVX512_CORE " + std::string(BT_TRAIN_EXE) + " --precision bf16" +
+                             kTinyRun + " --out " + refused);
+  require_clean_failure(capped, "--precision bf16 needs a CPU with AVX512_BF16");
+  CHECK_FALSE(fs::exists(refused));
+
+  bool supported = true;
+  try {
+    bt::check_precision_supported(bt::Precision::bf16);
+  } catch (const bt::Error&) {
+    supported = false;
+  }
+  const Outcome o = run(std::string(BT_TRAIN_EXE) + " --precision bf16" + kTinyRun + " --out " + out);
+  if (!supported) {
+    require_clean_failure(o, "--precision bf16 needs a CPU with AVX512_BF16");
+    return;
+  }
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  CHECK_THAT(o.output, Catch::Contains("precision bf16"));
+  std::ifstream log(fs::path(out) / "log.jsonl");
+  std::string config;
+  std::getline(log, config);
+  CHECK_THAT(config, Catch::Contains("\"precision\":\"bf16\""));
+  CHECK(fs::exists(fs::path(out) / "backbone.safetensors"));
 }
 
 TEST_CASE("bt_train's synthetic demo trains at the method's recipe and prints it at start") {

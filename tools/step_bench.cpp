@@ -1,7 +1,8 @@
 // step_bench: one full training step (forward of both views, loss, backward, LARS update) of
 // each SSL method on a ResNet (CIFAR stem by default) on the CPU: ms/step, images/s and the
 // process's peak RSS, as a table and as JSON. bench/torch_step.py times the same step in
-// PyTorch for comparison.
+// PyTorch for comparison. --precision bf16 times the step with bf16 convolutions and matrix
+// products (engine/precision.h).
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@
 #include "engine/process_env.h"
 #include "engine/optim/lars.h"
 #include "engine/optim/param_groups.h"
+#include "engine/precision.h"
 #include "methods/registry.h"
 #include "tools/lib/finite_flags.h"
 
@@ -65,16 +67,21 @@ int main(int argc, char** argv) {
   app.add_option("--head-scale", head_scale, "scale of the default projector widths")->check(CLI::PositiveNumber);
   app.add_option("--repeats", repeats, "timed steps after one warm-up step")->check(CLI::PositiveNumber);
   app.add_option("--json", json_path, "also write the results as JSON to this file");
+  std::string precision_flag = "f32";
+  app.add_option("--precision", precision_flag, "f32, or bf16 convolutions and matrix products (AVX512_BF16)")
+      ->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
   bool profile = false;
   app.add_flag("--profile", profile, "also print each op's forward and backward time over the timed steps");
   CLI11_PARSE(app, argc, argv);
   try {
     tools::reject_non_finite_flags(app);
+    check_precision_supported(parse_precision(precision_flag));
   } catch (const Error& e) {
     std::fprintf(stderr, "step_bench: %s\n", e.what());
     return 1;
   }
 
+  const Precision precision = parse_precision(precision_flag);
   nlohmann::json results = nlohmann::json::array();
   std::printf("%-8s %6s %6s %10s %10s %12s\n", "method", "batch", "width", "ms/step", "img/s", "peak RSS MiB");
   for (const std::string& name : methods) {
@@ -94,7 +101,11 @@ int main(int argc, char** argv) {
       op_profile::set_enabled(profile && r > 0);
       const auto t0 = std::chrono::steady_clock::now();
       opt.zero_grad();
-      Tensor l = method->loss(v1, v2);
+      Tensor l;
+      {
+        PrecisionScope scope(precision);
+        l = method->loss(v1, v2);
+      }
       l.backward();
       const auto t_opt = std::chrono::steady_clock::now();
       opt.step();
@@ -113,7 +124,7 @@ int main(int argc, char** argv) {
     if (profile) print_profile(double(repeats), median, optimizer_s);
     results.push_back({{"method", name}, {"batch", batch}, {"width", width}, {"image", image},
                        {"ms_per_step", median}, {"images_per_s", images_per_s},
-                       {"peak_rss_mib", peak_rss_mib()}, {"loss", loss}});
+                       {"peak_rss_mib", peak_rss_mib()}, {"loss", loss}, {"precision", precision_flag}});
   }
   if (!json_path.empty()) {
     std::ofstream(json_path) << results.dump(2) << "\n";

@@ -7,6 +7,7 @@
 #include "engine/device.h"
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
+#include "engine/precision.h"
 #include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/pool.h"
@@ -20,9 +21,20 @@ using ops_detail::check_dims;
 
 namespace {
 
-// float64 runs the im2col path (it has a dgemm variant); float32 the fastest measured path.
-cpu::ConvAlgo conv_algo(DType dtype, const cpu::Conv2dShape& s) {
-  return dtype == DType::f64 ? cpu::ConvAlgo::im2col : cpu::best_conv_algo(s);
+// The version each pass runs on the cpu device: float64 the im2col path (it has a dgemm variant);
+// float32 the fastest measured path, one for all passes, or under --precision bf16
+// (engine/precision.h) oneDNN's bf16 convolution in the passes where it is faster.
+struct ConvAlgos {
+  cpu::ConvAlgo forward, backward_data, backward_weight;
+};
+ConvAlgos conv_algos(DType dtype, const cpu::Conv2dShape& s) {
+  using cpu::ConvPass;
+  if (dtype == DType::f64) return {cpu::ConvAlgo::im2col, cpu::ConvAlgo::im2col, cpu::ConvAlgo::im2col};
+  if (compute_precision() == Precision::bf16)
+    return {cpu::best_conv_algo_bf16(s, ConvPass::forward), cpu::best_conv_algo_bf16(s, ConvPass::backward_data),
+            cpu::best_conv_algo_bf16(s, ConvPass::backward_weight)};
+  const cpu::ConvAlgo a = cpu::best_conv_algo(s);
+  return {a, a, a};
 }
 
 template <class T>
@@ -52,14 +64,14 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
                      stride, stride, padding, padding};
   BT_CHECK(s.valid(), "conv2d: invalid geometry ", s.str(), " for input ", shape_str(x.shape()));
   const bool on_device = dev != Device::cpu;
-  const cpu::ConvAlgo algo = on_device ? cpu::ConvAlgo::reference : conv_algo(x.dtype(), s);  // unused there
+  const ConvAlgos algo = conv_algos(x.dtype(), s);  // unused on simt/cuda
   Tensor xc = x.contiguous().detach(), wc = w.contiguous().detach();
   Tensor y = Tensor::empty({s.N, s.K, s.P(), s.Q()}, x.dtype(), x.device());
   if (on_device) device_calls::conv2d_forward(dev, s, xc.data<float>(), wc.data<float>(), y.data<float>());
   else
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      cpu::conv2d_forward(algo, s, xc.data<T>(), wc.data<T>(), y.data<T>());
+      cpu::conv2d_forward(algo.forward, s, xc.data<T>(), wc.data<T>(), y.data<T>());
     });
   return record(y, "conv2d", {x, w}, [s, dev, on_device, algo, xc, wc, x, w](const Tensor& g) {
     Tensor gc = g.contiguous();
@@ -70,7 +82,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
       else
         ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
           using T = decltype(tag);
-          cpu::conv2d_backward_data(algo, s, gc.data<T>(), wc.data<T>(), dx.data<T>());
+          cpu::conv2d_backward_data(algo.backward_data, s, gc.data<T>(), wc.data<T>(), dx.data<T>());
         });
     }
     if (wants_grad(w)) {
@@ -79,7 +91,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
       else
         ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
           using T = decltype(tag);
-          cpu::conv2d_backward_weight(algo, s, xc.data<T>(), gc.data<T>(), dw.data<T>());
+          cpu::conv2d_backward_weight(algo.backward_weight, s, xc.data<T>(), gc.data<T>(), dw.data<T>());
         });
     }
     return std::vector<Tensor>{dx, dw};

@@ -20,7 +20,7 @@ using cpu::ConvPass;
 constexpr ConvPass kPasses[] = {ConvPass::forward, ConvPass::backward_data, ConvPass::backward_weight};
 
 ConvAlgo parse_algo(const std::string& version) {
-  for (ConvAlgo a : {ConvAlgo::reference, ConvAlgo::im2col, ConvAlgo::dnnl_direct, ConvAlgo::dnnl_auto})
+  for (ConvAlgo a : {ConvAlgo::reference, ConvAlgo::im2col, ConvAlgo::dnnl_direct, ConvAlgo::dnnl_auto, ConvAlgo::dnnl_bf16})
     if (version == cpu::to_string(a)) return a;
   throw std::invalid_argument("conv2d: unknown version " + version);
 }
@@ -101,7 +101,7 @@ KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pa
   KernelCase c;
   c.family = "conv2d";
   c.name = label + " " + cpu::to_string(pass) + " " + to_string(dt) + " " + s.str();
-  c.versions = dt == DType::f32 ? std::vector<std::string>{"im2col", "dnnl_direct", "dnnl_auto"}
+  c.versions = dt == DType::f32 ? std::vector<std::string>{"im2col", "dnnl_direct", "dnnl_auto", "dnnl_bf16"}
                                 : std::vector<std::string>{"im2col"};
   if (dt == DType::f32 && cuda_device_available()) c.versions.push_back("cuda-cudnn");
   if (dt == DType::f32)
@@ -122,6 +122,9 @@ KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pa
   c.rtol = eps;
   // Winograd F(4×4, 3×3) transforms amplify rounding: measured up to 0.65 of the tolerance above.
   c.tol_scale["dnnl_auto"] = 3;
+  // bf16 keeps 8 significant bits: each product's two roundings err by up to 2⁻⁸ of it, ~1000×
+  // the float32 eps (tests/test_bf16_kernels.cpp checks the sums exactly, on rounded inputs).
+  c.tol_scale["dnnl_bf16"] = 1000;
   c.tol_scale["cuda-cudnn"] = 3;  // cuDNN may pick Winograd or FFT algorithms too (FMA math, no TF32)
   c.tol_scale["simt-direct"] = c.tol_scale["cuda-direct"] = 3;  // float sums in plain order
   const uint64_t seed = fnv1a(c.name);
@@ -140,7 +143,8 @@ KernelCase conv_case(const std::string& label, const Conv2dShape& s, ConvPass pa
   c.describe = [s, pass](const std::string& version) {
     if (is_cuda_version(version) || is_simt_version(version)) return describe_version(version);
     const ConvAlgo a = parse_algo(version);
-    return a == ConvAlgo::dnnl_direct || a == ConvAlgo::dnnl_auto ? cpu::conv2d_dnnl_impl(a, s, pass) : std::string();
+    const bool dnnl = a == ConvAlgo::dnnl_direct || a == ConvAlgo::dnnl_auto || a == ConvAlgo::dnnl_bf16;
+    return dnnl ? cpu::conv2d_dnnl_impl(a, s, pass) : std::string();
   };
   c.run = [s, pass, dt](const std::string& version, CaseData& d) {
 #if defined(BT_HAVE_CUDA_KERNELS)

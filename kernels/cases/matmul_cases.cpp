@@ -1,16 +1,20 @@
 // matmul cases: C (M, N) = alpha·op(A)·op(B) + beta·C, row-major with optional row padding
 // (ld > width), against bt::cpu::gemm_ref. Versions:
 //   blas                     bt::cpu::gemm (OpenBLAS sgemm / dgemm)
+//   bf16                     f32, alpha 1, beta 0: bt::cpu::gemm_bf16 (oneDNN matmul on bf16
+//                            copies of A and B, float32 sums), to within bf16 rounding
 //   simt-naive, simt-tiled   f32: bt::cuda::gemm_v1_naive / gemm_v2_tiled (kernels/cuda/gemm.h)
 //                            on the SIMT emulator, at emulator-sized shapes
 //   cuda-naive, cuda-tiled   the same kernels on a CUDA device, when there is one
 //   cuda-cublas              f32: bt::cuda::cublas_sgemm (cuBLAS), on a CUDA device
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 
 #include "kernels/cases/cuda_buffers.h"
 #include "kernels/cases/families.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/gemm_bf16.h"
 #include "kernels/cuda/cublas_gemm.h"
 #include "kernels/cuda/gemm.h"
 
@@ -28,12 +32,14 @@ struct GemmSpec {
 constexpr double kPadValue = 777;
 
 template <class T>
-void run_gemm(bool fast, const GemmSpec& g, CaseData& d) {
+void run_gemm(const std::string& version, const GemmSpec& g, CaseData& d) {
   const int64_t lda = (g.ta ? g.M : g.K) + g.pad, ldb = (g.tb ? g.K : g.N) + g.pad, ldc = g.N + g.pad;
   const T* A = d.inputs[0].data<T>();
   const T* B = d.inputs[1].data<T>();
   T* C = d.outputs[0].data<T>();
-  if (fast)
+  if constexpr (std::is_same_v<T, float>)
+    if (version == "bf16") return cpu::gemm_bf16(g.ta, g.tb, g.M, g.N, g.K, A, lda, B, ldb, C, ldc);
+  if (version == "blas")
     cpu::gemm(g.ta, g.tb, g.M, g.N, g.K, T(g.alpha), A, lda, B, ldb, T(g.beta), C, ldc);
   else
     cpu::gemm_ref(g.ta, g.tb, g.M, g.N, g.K, T(g.alpha), A, lda, B, ldb, T(g.beta), C, ldc);
@@ -76,18 +82,26 @@ KernelCase gemm_case(const GemmSpec& g, DType dt, bool emulator = true) {
   c.family = "matmul";
   c.name = spec_name(g, dt);
   c.versions = {"blas"};
+  if (dt == DType::f32 && g.alpha == 1 && g.beta == 0) c.versions.push_back("bf16");
   if (dt == DType::f32) {
     for (const char* kernel : {"-naive", "-tiled"})
       for (const std::string& v : cuda_versions(emulator, kernel)) c.versions.push_back(v);
     if (cuda_device_available()) c.versions.push_back("cuda-cublas");
   }
   c.preferred = "blas";
-  c.describe = describe_version;
+  c.describe = [g](const std::string& version) {
+    if (version != "bf16") return describe_version(version);
+    return cpu::gemm_bf16_impl(g.ta, g.tb, g.M, g.N, g.K, (g.ta ? g.M : g.K) + g.pad, (g.tb ? g.K : g.N) + g.pad,
+                               g.N + g.pad);
+  };
   c.flops = 2.0 * double(g.M) * double(g.N) * double(g.K);
   c.bytes = (dt == DType::f32 ? 4.0 : 8.0) * double(g.M * g.K + g.K * g.N + (g.beta != 0 ? 2 : 1) * g.M * g.N);
   const double eps = dt == DType::f32 ? 2e-6 : 1e-13;
   c.atol = eps * std::sqrt(double(g.K));
   c.rtol = eps;
+  // bf16 keeps 8 significant bits: each product's two roundings err by up to 2⁻⁸ of it, ~2000×
+  // the float32 eps (tests/test_bf16_kernels.cpp checks the sums exactly, on rounded inputs).
+  c.tol_scale["bf16"] = 2000;
   const std::vector<int64_t> a_shape{g.ta ? g.K : g.M, (g.ta ? g.M : g.K) + g.pad};
   const std::vector<int64_t> b_shape{g.tb ? g.N : g.K, (g.tb ? g.K : g.N) + g.pad};
   c.make_inputs = [g, dt, a_shape, b_shape] {
@@ -107,11 +121,11 @@ KernelCase gemm_case(const GemmSpec& g, DType dt, bool emulator = true) {
     return d;
   };
   c.run = [g, dt](const std::string& version, CaseData& d) {
-    if (version != "blas" && version != kReference) return run_cuda_gemm(version, g, d);
+    if (version != "blas" && version != "bf16" && version != kReference) return run_cuda_gemm(version, g, d);
     if (dt == DType::f32)
-      run_gemm<float>(version == "blas", g, d);
+      run_gemm<float>(version, g, d);
     else
-      run_gemm<double>(version == "blas", g, d);
+      run_gemm<double>(version, g, d);
   };
   return c;
 }

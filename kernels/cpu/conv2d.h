@@ -10,6 +10,7 @@
 //   im2col       conv2d_im2col.h  im2col + sgemm/dgemm, OpenMP over chunks of the batch
 //   dnnl_direct  conv2d_dnnl.h    oneDNN direct convolution (float only)
 //   dnnl_auto    conv2d_dnnl.h    oneDNN convolution_auto: Winograd where oneDNN picks it
+//   dnnl_bf16    conv2d_dnnl.h    oneDNN direct on bf16 copies of the inputs, float32 sums and output
 // Thread-safe: the caches behind im2col and oneDNN are guarded by mutexes (calls serialise).
 #include "kernels/cpu/conv2d_shape.h"
 
@@ -29,5 +30,8 @@ void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const double* x
 ConvAlgo best_conv_algo(const Conv2dShape& s, ConvPass pass);
 // One algo for all passes of a layer, for callers that do not choose per pass.
 ConvAlgo best_conv_algo(const Conv2dShape& s);
+// Under --precision bf16: dnnl_bf16 where oneDNN's bf16 kernel beats the float32 choice, else
+// that choice (which then computes in float32; the rules and figures are in conv2d.cpp).
+ConvAlgo best_conv_algo_bf16(const Conv2dShape& s, ConvPass pass);
 
 }  // namespace bt::cpu

@@ -1,60 +1,26 @@
 #include "kernels/cpu/conv2d_dnnl.h"
 
 #include <array>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <oneapi/dnnl/dnnl.hpp>
 #include <stdexcept>
 #include <vector>
+
+#include "kernels/cpu/dnnl_support.h"
 
 namespace bt::cpu {
 namespace {
 
 using dnnl::memory;
 using tag = memory::format_tag;
+using dnnl_support::Arena;
+using dnnl_support::Bound;
+using dnnl_support::Step;
 
 // Arenas 0..2 back the primitive-layout copies of the three tensor arguments (in0, in1, out);
 // arena 3 the scratchpads. Entries run one at a time, so all of them share the four arenas.
 constexpr int kArenas = 4, kScratchArena = 3;
-
-// A 64-byte aligned buffer that only grows.
-class Arena {
- public:
-  void* reserve(size_t bytes) {
-    if (bytes > size_) {
-      size_ = (bytes + 63) / 64 * 64;
-      data_.reset(std::aligned_alloc(64, size_));
-      if (!data_) throw std::bad_alloc();
-    }
-    return data_.get();
-  }
-
- private:
-  struct Free {
-    void operator()(void* p) const { std::free(p); }
-  };
-  std::unique_ptr<void, Free> data_;
-  size_t size_ = 0;
-};
-
-// A memory object whose data handle is (re)bound at call time; tracks the last handle so that
-// unchanged handles are not set again (setting one makes oneDNN re-zero the blocked padding).
-struct Bound {
-  memory mem;
-  int arena = -1;  // -1: a user buffer
-  void* handle = nullptr;
-  void bind(void* p) {
-    if (p != handle) mem.set_data_handle(p);
-    handle = p;
-  }
-};
-
-struct Step {
-  dnnl::primitive prim;
-  std::vector<dnnl_exec_arg_t> args;  // built once: executing through the C API copies nothing
-};
 
 // One cached (shape, pass, algo): reorders in, the convolution, the reorder out.
 struct Entry {
@@ -74,8 +40,7 @@ struct Key {
 
 struct Cache {
   std::mutex mu;
-  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
-  dnnl::stream strm{eng};
+  const dnnl::engine& eng = dnnl_support::engine();
   std::array<Arena, kArenas> arenas;
   std::map<Key, std::unique_ptr<Entry>> entries;
 };
@@ -102,6 +67,9 @@ std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
                                                    : dnnl::algorithm::convolution_direct;
   const memory::dims xd{s.N, s.C, s.H, s.W}, wd{s.K, s.C, s.R, s.S}, yd{s.N, s.K, s.P(), s.Q()};
   const memory::dims strides{s.stride_h, s.stride_w}, pad{s.pad_h, s.pad_w};
+  // Each pass's two inputs in the compute type (bf16 for dnnl_bf16), its output in float32.
+  const memory::data_type in_t = key.algo == ConvAlgo::dnnl_bf16 ? memory::data_type::bf16 : memory::data_type::f32;
+  auto any_in = [in_t](const memory::dims& d) { return memory::desc(d, in_t, tag::any); };
   auto any = [](const memory::dims& d) { return memory::desc(d, memory::data_type::f32, tag::any); };
   auto plain = [](const memory::dims& d, tag t) { return memory::desc(d, memory::data_type::f32, t); };
   dnnl::primitive_attr attr;
@@ -109,7 +77,7 @@ std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
 
   // The forward descriptor also serves as the hint the backward descriptors require.
   const dnnl::convolution_forward::primitive_desc fwd(
-      {dnnl::prop_kind::forward_training, alg, any(xd), any(wd), any(yd), strides, pad, pad}, attr, c.eng);
+      {dnnl::prop_kind::forward_training, alg, any_in(xd), any_in(wd), any(yd), strides, pad, pad}, attr, c.eng);
   auto e = std::make_unique<Entry>();
   Step conv;
   std::array<memory::desc, 3> user_md, prim_md;  // in0, in1, out
@@ -124,7 +92,7 @@ std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
     e->impl = fwd.impl_info_str();
   } else if (key.pass == ConvPass::backward_data) {
     const dnnl::convolution_backward_data::primitive_desc pd(
-        {alg, any(xd), any(wd), any(yd), strides, pad, pad}, attr, c.eng, fwd);
+        {alg, any(xd), any_in(wd), any_in(yd), strides, pad, pad}, attr, c.eng, fwd);
     conv.prim = dnnl::convolution_backward_data(pd);
     user_md = {plain(yd, tag::nchw), plain(wd, tag::oihw), plain(xd, tag::nchw)};
     prim_md = {pd.diff_dst_desc(), pd.weights_desc(), pd.diff_src_desc()};
@@ -133,7 +101,7 @@ std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
     e->impl = pd.impl_info_str();
   } else {
     const dnnl::convolution_backward_weights::primitive_desc pd(
-        {alg, any(xd), any(wd), any(yd), strides, pad, pad}, attr, c.eng, fwd);
+        {alg, any_in(xd), any(wd), any_in(yd), strides, pad, pad}, attr, c.eng, fwd);
     conv.prim = dnnl::convolution_backward_weights(pd);
     user_md = {plain(xd, tag::nchw), plain(yd, tag::nchw), plain(wd, tag::oihw)};
     prim_md = {pd.src_desc(), pd.diff_dst_desc(), pd.diff_weights_desc()};
@@ -167,8 +135,8 @@ std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
 }
 
 Entry& lookup(Cache& c, const Key& key) {
-  if (key.algo != ConvAlgo::dnnl_direct && key.algo != ConvAlgo::dnnl_auto)
-    throw std::invalid_argument("conv2d_dnnl: algo must be dnnl_direct or dnnl_auto");
+  if (key.algo != ConvAlgo::dnnl_direct && key.algo != ConvAlgo::dnnl_auto && key.algo != ConvAlgo::dnnl_bf16)
+    throw std::invalid_argument("conv2d_dnnl: algo must be dnnl_direct, dnnl_auto or dnnl_bf16");
   if (!key.s.valid()) throw std::invalid_argument("conv2d_dnnl: invalid shape " + key.s.str());
   auto it = c.entries.find(key);
   if (it == c.entries.end()) it = c.entries.emplace(key, build(c, key)).first;
@@ -183,12 +151,7 @@ void execute(const Key& key, const float* in0, const float* in1, float* out) {
   e.user[1].bind(const_cast<float*>(in1));
   e.user[2].bind(out);
   for (Bound& b : e.internal) b.bind(c.arenas[b.arena].reserve(e.arena_bytes[b.arena]));
-  for (const Step& st : e.steps) {
-    const dnnl_status_t status =
-        dnnl_primitive_execute(st.prim.get(), c.strm.get(), int(st.args.size()), st.args.data());
-    if (status != dnnl_success) throw dnnl::error(status, "conv2d_dnnl: could not execute a primitive");
-  }
-  c.strm.wait();
+  dnnl_support::run(e.steps, "conv2d_dnnl");
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #pragma once
-// conv2d through oneDNN 2.6, float only. algo is ConvAlgo::dnnl_direct (convolution_direct) or
+// conv2d through oneDNN 2.6, float only. algo is ConvAlgo::dnnl_direct (convolution_direct),
 // ConvAlgo::dnnl_auto (convolution_auto: oneDNN takes its Winograd F(4×4, 3×3) kernels where it
-// judges them faster, else direct). Buffers are in the NCHW / KCRS user layout; the primitive
+// judges them faster, else direct) or ConvAlgo::dnnl_bf16 (convolution_direct whose two inputs
+// are rounded to bf16 by the reorder into the primitive's layout, with float32 sums and output:
+// AVX512_BF16 dot products where the CPU has them, kernels/cpu/bf16_support.h). Buffers are in the NCHW / KCRS user layout; the primitive
 // works in the layout it prefers (format_tag::any, e.g. nChw16c), with reorders to and from it.
 // Primitives, reorders and their blocked buffers and scratchpads are created once per
 // (shape, pass, algo) and cached; calls serialise on a mutex. One engine and stream for all.

@@ -28,10 +28,12 @@ struct Conv2dShape {
   auto operator<=>(const Conv2dShape&) const = default;
 };
 
-enum class ConvAlgo { reference, im2col, dnnl_direct, dnnl_auto };
+// dnnl_bf16: oneDNN direct convolution on bf16 copies of the two inputs, accumulating and writing
+// float32 (the --precision bf16 compute of conv2d).
+enum class ConvAlgo { reference, im2col, dnnl_direct, dnnl_auto, dnnl_bf16 };
 enum class ConvPass { forward, backward_data, backward_weight };
 
-const char* to_string(ConvAlgo algo);  // "reference", "im2col", "dnnl_direct", "dnnl_auto"
+const char* to_string(ConvAlgo algo);  // "reference", "im2col", "dnnl_direct", "dnnl_auto", "dnnl_bf16"
 const char* to_string(ConvPass pass);  // "fwd", "bwd_data", "bwd_weight"
 
 }  // namespace bt::cpu

@@ -64,6 +64,8 @@ void add_train_options(CLI::App& app, TrainFlags& flags) {
   app.add_option("--seed", c.seed, "random seed (init, augmentations, order)")->capture_default_str();
   app.add_option("--device", c.device, "cpu, cuda (a GPU: cuBLAS, cuDNN and the kernels of kernels/cuda) or simt (those kernels on the CPU's SIMT emulator: for checking, slow)")
       ->check(CLI::IsMember({"cpu", "cuda", "simt"}))->capture_default_str();
+  app.add_option("--precision", c.precision, "f32, or bf16: convolutions and matrix products on bf16-rounded inputs with float32 sums (a CPU with AVX512_BF16; weights, batch norm and losses stay float32)")
+      ->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
   app.add_option("--threads", c.threads, "data-loading threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--out", c.out, "output directory (log, checkpoint, plots, weights)")->capture_default_str();
   app.add_flag("--resume", c.resume, "continue from --out/checkpoint.safetensors");

@@ -50,6 +50,7 @@ std::string TrainConfig::to_json() const {
       {"warmup_epochs", warmup_epochs.value()},
       {"seed", seed},
       {"device", device},
+      {"precision", precision},
       {"threads", threads},
       {"knn_k", knn_k},
       {"knn_t", knn_t},
@@ -66,10 +67,11 @@ std::string describe(const TrainConfig& c) {
   char line[512];
   std::snprintf(line, sizeof line,
                 "%s: %s width %ld, heads x%g, data %s, batch %ld, %ld epochs (warmup %ld), %s lr %g x %ld/256, "
-                "wd %g, views %s, device %s",
+                "wd %g, views %s, device %s, precision %s",
                 c.model.method.c_str(), c.model.backbone.arch.c_str(), long(c.model.backbone.width),
                 c.model.head_scale, c.data.c_str(), long(c.batch), long(c.epochs), long(c.warmup_epochs.value()),
-                c.optimizer.value().c_str(), c.lr.value(), long(c.batch), c.weight_decay.value(), c.views.value().c_str(), c.device.c_str());
+                c.optimizer.value().c_str(), c.lr.value(), long(c.batch), c.weight_decay.value(), c.views.value().c_str(), c.device.c_str(),
+                c.precision.c_str());
   return line;
 }
 

@@ -34,6 +34,7 @@ struct TrainConfig {
 
   uint64_t seed = 0;
   std::string device = "cpu";  // cpu, simt (the CUDA kernels on the emulator: slow, for checking) or cuda
+  std::string precision = "f32";  // f32 or bf16: conv2d and matmul on the cpu device (engine/precision.h)
   int threads = 2;
   std::string out = "runs/bt";
   bool resume = false;

@@ -9,6 +9,7 @@
 #include "data/loader.h"
 #include "engine/autograd.h"
 #include "engine/device.h"
+#include "engine/precision.h"
 #include "engine/dist/collectives.h"
 #include "engine/optim/adamw.h"
 #include "engine/optim/lars.h"
@@ -128,6 +129,10 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group, cons
   } catch (const std::exception& e) {
     throw Error("--device " + c.device + ": " + e.what());
   }
+  const Precision precision = parse_precision(c.precision);
+  check_precision_supported(precision);
+  BT_CHECK(precision == Precision::f32 || device == Device::cpu, "--precision bf16 runs on the cpu device only, not --device ",
+           c.device);
   BT_CHECK(c.epochs > 0, "--epochs must be positive, got ", c.epochs);
   BT_CHECK(c.batch > 1, "--batch must be at least 2 (batch statistics), got ", c.batch);
   BT_CHECK(c.batch % c.world_size == 0 && c.batch / c.world_size > 1, "--batch ", c.batch,
@@ -203,7 +208,11 @@ TrainResult train(TrainConfig c, std::shared_ptr<dist::ProcessGroup> group, cons
       const int64_t step = epoch * steps_per_epoch + b;  // 0-based, before this update
       opt->set_lr(schedule(step));
       opt->zero_grad();
-      Tensor loss_t = method->loss(batch.view1.to(device), batch.view2.to(device));
+      Tensor loss_t;
+      {
+        PrecisionScope scope(precision);  // the forward's conv2d and matmul, and so their backward
+        loss_t = method->loss(batch.view1.to(device), batch.view2.to(device));
+      }
       const double loss = global_loss(loss_t, *group);  // the same on every rank: all stop together
       BT_CHECK(std::isfinite(loss), "non-finite loss (", loss, ") at step ", step + 1, " (epoch ", epoch + 1,
                "); the last good checkpoint is ", ckpt.string(), " — try a lower --lr");
