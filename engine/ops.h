@@ -16,6 +16,8 @@ Tensor add(const Tensor& a, double s);
 Tensor mul(const Tensor& a, double s);
 Tensor neg(const Tensor& x);
 Tensor relu(const Tensor& x);
+// relu(a + b) for a and b of one shape, in one pass (a residual block's output).
+Tensor add_relu(const Tensor& a, const Tensor& b);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);

@@ -33,7 +33,7 @@ BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride, Rng& r
 Tensor BasicBlock::forward(const Tensor& x) {
   Tensor out = bn1->forward_relu(conv1->forward(x));
   out = bn2->forward(conv2->forward(out));
-  return relu(add(out, shortcut(downsample, x)));
+  return add_relu(out, shortcut(downsample, x));
 }
 
 Bottleneck::Bottleneck(int64_t in_planes, int64_t planes, int64_t stride, Rng& rng) {
@@ -51,7 +51,7 @@ Tensor Bottleneck::forward(const Tensor& x) {
   Tensor out = bn1->forward_relu(conv1->forward(x));
   out = bn2->forward_relu(conv2->forward(out));
   out = bn3->forward(conv3->forward(out));
-  return relu(add(out, shortcut(downsample, x)));
+  return add_relu(out, shortcut(downsample, x));
 }
 
 ResNet::ResNet(const ResNetConfig& config, Rng& rng) : config_(config), in_planes_(config.width) {

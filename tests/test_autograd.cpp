@@ -71,6 +71,17 @@ TEST_CASE("gradcheck: relu away from its kink") {
   gradcheck([](auto& in) { return relu(in[0]); }, {x});
 }
 
+TEST_CASE("gradcheck: add_relu away from its kink, and equal to relu(add)") {
+  // a + b kept at least 0.1 away from 0, where ReLU has its kink.
+  Tensor a = Tensor::from_vector(std::vector<double>{-1.0, 0.5, 0.2, 0.7, -0.1, 1.5}, {2, 3}, DType::f64);
+  Tensor b = Tensor::from_vector(std::vector<double>{0.3, -0.8, 0.3, -0.9, -0.4, 0.2}, {2, 3}, DType::f64);
+  a.requires_grad_();
+  b.requires_grad_();
+  gradcheck([](auto& in) { return add_relu(in[0], in[1]); }, {a, b});
+  CHECK(add_relu(a, b).to_vector() == relu(add(a, b)).to_vector());
+  CHECK_THROWS_WITH(add_relu(a, Tensor::zeros({3, 2}, DType::f64)), "add_relu: shapes (2, 3) and (3, 2) differ");
+}
+
 TEST_CASE("gradcheck: reductions") {
   Rng rng(3);
   Tensor x = param({2, 3, 4}, rng);

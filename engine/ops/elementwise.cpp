@@ -211,22 +211,53 @@ Tensor neg(const Tensor& x) {
   return record(out, "neg", {x}, [](const Tensor& g) { return std::vector<Tensor>{neg(g)}; });
 }
 
+namespace {
+
+// g where y > 0, else 0: the gradient through a ReLU whose output is y (relu(x) > 0 exactly
+// where x > 0, so the saved output serves as the mask).
+Tensor relu_backward(const Tensor& y, const Tensor& g) {
+  Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
+  if (g.device() == Device::cpu)
+    ops_detail::dispatch_dtype(g.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::relu_backward<T>(g.numel(), y.data<T>(), gc.data<T>(), dx.data<T>());
+    });
+  else
+    ops_detail::dispatch_cuda_backend(g.device(), [&](auto backend) {
+      using B = decltype(backend);
+      cuda::relu_backward<B>(g.numel(), y.data<float>(), gc.data<float>(), dx.data<float>(), nullptr);
+    });
+  return dx;
+}
+
+}  // namespace
+
 Tensor relu(const Tensor& x) {
   Tensor out = unary_forward(cpu::UnaryOp::relu, "relu", x);
   return record(out, "relu", {x}, [y = out.detach()](const Tensor& g) {
-    Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
-    // relu(x) > 0 exactly where x > 0, so the saved output serves as the mask.
-    if (g.device() == Device::cpu)
-      ops_detail::dispatch_dtype(g.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        cpu::relu_backward<T>(g.numel(), y.data<T>(), gc.data<T>(), dx.data<T>());
-      });
-    else
-      ops_detail::dispatch_cuda_backend(g.device(), [&](auto backend) {
-        using B = decltype(backend);
-        cuda::relu_backward<B>(g.numel(), y.data<float>(), gc.data<float>(), dx.data<float>(), nullptr);
-      });
-    return std::vector<Tensor>{dx};
+    return std::vector<Tensor>{relu_backward(y, g)};
+  });
+}
+
+Tensor add_relu(const Tensor& a, const Tensor& b) {
+  const Device dev = check_device_args("add_relu", {a, b});
+  BT_CHECK(a.shape() == b.shape(), "add_relu: shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
+           " differ");
+  Tensor ac = a.contiguous(), bc = b.contiguous(), y = Tensor::empty(a.shape(), a.dtype(), a.device());
+  if (dev == Device::cpu)
+    ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      cpu::add_relu<T>(a.numel(), ac.data<T>(), bc.data<T>(), y.data<T>());
+    });
+  else
+    ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
+      using B = decltype(backend);
+      cuda::add_relu<B>(a.numel(), ac.data<float>(), bc.data<float>(), y.data<float>(), nullptr);
+    });
+  // ∂relu(a + b)/∂a = ∂/∂b = 1 where the output is positive.
+  return record(y, "add_relu", {a, b}, [y = y.detach()](const Tensor& g) {
+    const Tensor d = relu_backward(y, g);
+    return std::vector<Tensor>{d, d};
   });
 }
 

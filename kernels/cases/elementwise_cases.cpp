@@ -1,9 +1,9 @@
 // elementwise cases: the elementwise kernels, f32, against plain loops in double (the
 // reference: one line of math per op, below). Versions:
-//   fast  bt::cpu::unary / binary / relu_backward / axpy / strided_copy (kernels/cpu/elementwise.h)
+//   fast  bt::cpu::unary / binary / add_relu / relu_backward / axpy / strided_copy (kernels/cpu/elementwise.h)
 //   simt  bt::cuda::* (kernels/cuda/elementwise.h, the copies kernels/cuda/copy.h) on the SIMT
 //         emulator; cuda on a GPU
-// Not every op has both: axpby (general β) and add_relu are CUDA-only, the broadcast bias add
+// Not every op has both: axpby (general β) is CUDA-only, the broadcast bias add
 // CPU-only. log, sqrt and pow take x in [0.1, 3], div a divisor of magnitude in [0.5, 2].
 // Outputs are NaN before the run, except axpby's y (read: y = αx + βy) which starts random.
 #include <algorithm>
@@ -52,7 +52,7 @@ OpInfo info(Op op) {
     case Op::scale: return {"scale", 1, 1, 2, true, true};
     case Op::axpby: return {"axpby", 1, 3, 3, false, true};
     case Op::axpy: return {"axpy (axpby beta=1)", 1, 2, 3, true, true};
-    case Op::add_relu: return {"add_relu", 2, 2, 3, false, true};
+    case Op::add_relu: return {"add_relu", 2, 2, 3, true, true};
     case Op::exp: return {"exp", 1, 1, 2, true, true};
     case Op::log: return {"log", 1, 1, 2, true, true};
     case Op::sqrt: return {"sqrt", 1, 1, 2, true, true};
@@ -119,6 +119,7 @@ void run_fast(const Spec& s, CaseData& d) {
     case Op::div: cpu::binary(cpu::BinaryOp::div, 1, &s.n, a, &one, b, &one, y); break;
     case Op::scale: cpu::unary(cpu::UnaryOp::mul_scalar, s.n, a, y, kAlpha); break;
     case Op::axpy: cpu::axpy(s.n, kAlpha, a, y); break;
+    case Op::add_relu: cpu::add_relu(s.n, a, b, y); break;
     case Op::exp: cpu::unary(cpu::UnaryOp::exp, s.n, a, y); break;
     case Op::log: cpu::unary(cpu::UnaryOp::log, s.n, a, y); break;
     case Op::sqrt: cpu::unary(cpu::UnaryOp::sqrt, s.n, a, y); break;

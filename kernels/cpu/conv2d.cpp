@@ -133,15 +133,24 @@ ConvAlgo best_conv_algo(const Conv2dShape& s, ConvPass pass) {
 // by more than it loses on backward_weight).
 ConvAlgo best_conv_algo(const Conv2dShape& s) { return best_conv_algo(s, ConvPass::forward); }
 
-// From kernel_bench --clock cpu --match r18-w16 (batch 256, 2 threads, AVX512_BF16): oneDNN's
-// bf16 kernels beat the float32 choice by 1.1–1.7× on the 3×3 layers over ≥ 16 channels, in
-// every pass but the weight gradient of the stride-2 layers, where oneDNN 2.6's bf16 kernel ran
-// 3–200× slower. On the 1×1 downsamples im2col stays ahead (up to 2×), on the 3-channel stem too.
+// From kernel_bench --match r18-w16 and r18-w64 (batch 256 and 128, 2 threads, AVX512_BF16,
+// oneDNN 2.6): bf16 direct against the float32 choice, per pass.
+//  - stride 2 (the first 3×3 of a stage): bf16 1.2–1.8× faster forward and backward_data; its
+//    backward_weight 0.3–250× (C = 16–64 at batch 256 hit a pathological bf16 kernel): float32;
+//  - stride 1 under 64 channels: bf16 1.1–1.7× in every pass;
+//  - stride 1 at 64–128 channels on small images (8×8, 4×4), where Winograd's tiles are few:
+//    bf16 wins backward_weight (1.6–1.9×) and, at 4×4, forward and backward_data (1.3×);
+//  - stride 1 otherwise: float32 Winograd is 1.1–1.3× faster than bf16 direct;
+//  - 1×1 downsamples and the 3-channel stem: im2col is as fast or up to 2× faster.
 ConvAlgo best_conv_algo_bf16(const Conv2dShape& s, ConvPass pass) {
-  const bool wide_kernel = s.R * s.S > 1 && s.C >= 16;
+  if (s.R * s.S == 1 || s.C < 16) return best_conv_algo(s, pass);
   const bool strided = s.stride_h > 1 || s.stride_w > 1;
-  if (wide_kernel && !(pass == ConvPass::backward_weight && strided)) return ConvAlgo::dnnl_bf16;
-  return best_conv_algo(s, pass);
+  const int64_t pixels = s.H * s.W;
+  bool bf16;
+  if (strided) bf16 = pass != ConvPass::backward_weight;
+  else if (pass == ConvPass::backward_weight) bf16 = s.C < 64 || (s.C <= 128 && pixels <= 64);
+  else bf16 = s.C < 64 || (s.C <= 128 && pixels <= 16);
+  return bf16 ? ConvAlgo::dnnl_bf16 : best_conv_algo(s, pass);
 }
 
 }  // namespace bt::cpu

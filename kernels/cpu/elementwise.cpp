@@ -86,6 +86,12 @@ void unary(UnaryOp op, int64_t n, const T* x, T* y, double param) {
 }
 
 template <class T>
+void add_relu(int64_t n, const T* a, const T* b, T* y) {
+#pragma omp parallel for simd if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) y[i] = std::max(a[i] + b[i], T(0));
+}
+
+template <class T>
 void relu_backward(int64_t n, const T* x, const T* dy, T* dx) {
 #pragma omp parallel for simd if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
@@ -120,6 +126,7 @@ void axpy(int64_t n, T alpha, const T* x, T* y) {
   template void binary<T>(BinaryOp, int, const int64_t*, const T*, const int64_t*, const T*, \
                           const int64_t*, T*);                                               \
   template void unary<T>(UnaryOp, int64_t, const T*, T*, double);                            \
+  template void add_relu<T>(int64_t, const T*, const T*, T*);                                \
   template void relu_backward<T>(int64_t, const T*, const T*, T*);                           \
   template void axpy<T>(int64_t, T, const T*, T*);
 BT_INSTANTIATE(float)

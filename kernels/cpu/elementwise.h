@@ -18,6 +18,10 @@ void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64
 template <class T>
 void unary(UnaryOp op, int64_t n, const T* x, T* y, double param = 0);
 
+// y (n) = max(a + b, 0): a residual block's sum and ReLU in one pass.
+template <class T>
+void add_relu(int64_t n, const T* a, const T* b, T* y);
+
 // dx (n) = dy where x > 0, else 0 (the subgradient 0 is taken at x = 0).
 template <class T>
 void relu_backward(int64_t n, const T* x, const T* dy, T* dx);
