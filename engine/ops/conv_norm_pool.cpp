@@ -75,24 +75,17 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
     });
   return record(y, "conv2d", {x, w}, [s, dev, on_device, algo, xc, wc, x, w](const Tensor& g) {
     Tensor gc = g.contiguous();
-    Tensor dx, dw;
-    if (wants_grad(x)) {
-      dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-      if (on_device) device_calls::conv2d_backward_data(dev, s, gc.data<float>(), wc.data<float>(), dx.data<float>());
-      else
-        ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
-          using T = decltype(tag);
-          cpu::conv2d_backward_data(algo.backward_data, s, gc.data<T>(), wc.data<T>(), dx.data<T>());
-        });
-    }
-    if (wants_grad(w)) {
-      dw = Tensor::empty(w.shape(), w.dtype(), w.device());
-      if (on_device) device_calls::conv2d_backward_weight(dev, s, xc.data<float>(), gc.data<float>(), dw.data<float>());
-      else
-        ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
-          using T = decltype(tag);
-          cpu::conv2d_backward_weight(algo.backward_weight, s, xc.data<T>(), gc.data<T>(), dw.data<T>());
-        });
+    Tensor dx = wants_grad(x) ? Tensor::empty(x.shape(), x.dtype(), x.device()) : Tensor();
+    Tensor dw = wants_grad(w) ? Tensor::empty(w.shape(), w.dtype(), w.device()) : Tensor();
+    if (on_device) {
+      if (dx.defined()) device_calls::conv2d_backward_data(dev, s, gc.data<float>(), wc.data<float>(), dx.data<float>());
+      if (dw.defined()) device_calls::conv2d_backward_weight(dev, s, xc.data<float>(), gc.data<float>(), dw.data<float>());
+    } else {
+      ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {  // both passes in one call: one copy of dy
+        using T = decltype(tag);
+        cpu::conv2d_backward(algo.backward_data, algo.backward_weight, s, xc.data<T>(), gc.data<T>(), wc.data<T>(),
+                             opt_mut<T>(dx), opt_mut<T>(dw));
+      });
     }
     return std::vector<Tensor>{dx, dw};
   });

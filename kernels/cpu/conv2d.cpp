@@ -87,6 +87,27 @@ void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x,
   }
 }
 
+namespace {
+
+bool is_dnnl(ConvAlgo a) { return a == ConvAlgo::dnnl_direct || a == ConvAlgo::dnnl_auto || a == ConvAlgo::dnnl_bf16; }
+
+}  // namespace
+
+void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
+                     const float* dy, const float* w, float* dx, float* dw) {
+  check_shape(s);
+  if (dx && dw && is_dnnl(data_algo) && is_dnnl(weight_algo))
+    return conv2d_backward_dnnl(data_algo, weight_algo, s, x, dy, w, dx, dw);
+  if (dx) conv2d_backward_data(data_algo, s, dy, w, dx);
+  if (dw) conv2d_backward_weight(weight_algo, s, x, dy, dw);
+}
+
+void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const double* x,
+                     const double* dy, const double* w, double* dx, double* dw) {
+  if (dx) conv2d_backward_data(data_algo, s, dy, w, dx);
+  if (dw) conv2d_backward_weight(weight_algo, s, x, dy, dw);
+}
+
 void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* w, double* y) {
   check_shape(s);
   if (algo == ConvAlgo::reference) return conv2d_forward_ref(s, x, w, y);

@@ -20,6 +20,13 @@ void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const float* x, const f
 void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw);
 
+// Both backward passes of one layer: dx by data_algo, dw by weight_algo; either output may be
+// null (not computed). With two oneDNN algos dy is reordered once for both (conv2d_dnnl.h).
+void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
+                     const float* dy, const float* w, float* dx, float* dw);
+void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const double* x,
+                     const double* dy, const double* w, double* dx, double* dw);
+
 // double: reference and im2col only; the oneDNN algos throw std::invalid_argument.
 void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* w, double* y);
 void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const double* dy, const double* w, double* dx);

@@ -19,8 +19,9 @@ using dnnl_support::Bound;
 using dnnl_support::Step;
 
 // Arenas 0..2 back the primitive-layout copies of the three tensor arguments (in0, in1, out);
-// arena 3 the scratchpads. Entries run one at a time, so all of them share the four arenas.
-constexpr int kArenas = 4, kScratchArena = 3;
+// arena 3 the scratchpads; arena 4 the copy of dy that a backward_data and the backward_weight
+// after it share. Entries run one at a time, so all of them share the five arenas.
+constexpr int kArenas = 5, kScratchArena = 3, kSharedDyArena = 4;
 
 // One cached (shape, pass, algo): reorders in, the convolution, the reorder out.
 struct Entry {
@@ -29,12 +30,17 @@ struct Entry {
   std::array<size_t, kArenas> arena_bytes{};
   std::vector<Step> steps;
   std::string impl;
+  std::array<memory::desc, 3> prim_md;  // the layouts the primitive works in
+  std::array<bool, 3> reordered{};      // whether an argument goes through a copy in prim_md
 };
 
 struct Key {
   Conv2dShape s;
   ConvPass pass;
   ConvAlgo algo;
+  // backward_data: its copy of dy (in0) goes to kSharedDyArena; backward_weight: dy (in1) is
+  // read from there, already in its layout, with no reorder (conv2d_backward_dnnl).
+  bool shared_dy = false;
   auto operator<=>(const Key&) const = default;
 };
 
@@ -111,12 +117,19 @@ std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
   }
 
   std::vector<Step> before, after;
+  const int dy_slot = key.pass == ConvPass::backward_data ? 0 : key.pass == ConvPass::backward_weight ? 1 : -1;
+  e->prim_md = prim_md;
   for (int i = 0; i < 3; ++i) {
     e->user[i].mem = memory(user_md[i], c.eng, DNNL_MEMORY_NONE);
     dnnl_memory_t arg = e->user[i].mem.get();
-    if (prim_md[i] != user_md[i]) {  // the primitive wants its own layout: reorder through an arena
+    e->reordered[i] = prim_md[i] != user_md[i];
+    const bool shared = key.shared_dy && i == dy_slot;
+    if (shared && key.pass == ConvPass::backward_weight) {  // the backward_data before it made the copy
+      arg = add_internal(*e, c, prim_md[i], kSharedDyArena);
+      e->impl += " +dy shared";
+    } else if (e->reordered[i]) {  // the primitive wants its own layout: reorder through an arena
       const bool out = i == 2;
-      const dnnl_memory_t blocked = add_internal(*e, c, prim_md[i], i);
+      const dnnl_memory_t blocked = add_internal(*e, c, prim_md[i], shared ? kSharedDyArena : i);
       const dnnl::reorder::primitive_desc rpd(c.eng, out ? prim_md[i] : user_md[i], c.eng,
                                               out ? user_md[i] : prim_md[i], attr);
       Step r{dnnl::reorder(rpd), {{DNNL_ARG_FROM, out ? blocked : arg}, {DNNL_ARG_TO, out ? arg : blocked}}};
@@ -143,15 +156,19 @@ Entry& lookup(Cache& c, const Key& key) {
   return *it->second;
 }
 
-void execute(const Key& key, const float* in0, const float* in1, float* out) {
-  Cache& c = cache();
-  std::lock_guard lock(c.mu);
-  Entry& e = lookup(c, key);
+// Runs an entry; the caller holds c.mu.
+void run_entry(Cache& c, Entry& e, const float* in0, const float* in1, float* out) {
   e.user[0].bind(const_cast<float*>(in0));
   e.user[1].bind(const_cast<float*>(in1));
   e.user[2].bind(out);
   for (Bound& b : e.internal) b.bind(c.arenas[b.arena].reserve(e.arena_bytes[b.arena]));
   dnnl_support::run(e.steps, "conv2d_dnnl");
+}
+
+void execute(const Key& key, const float* in0, const float* in1, float* out) {
+  Cache& c = cache();
+  std::lock_guard lock(c.mu);
+  run_entry(c, lookup(c, key), in0, in1, out);
 }
 
 }  // namespace
@@ -166,6 +183,17 @@ void conv2d_backward_data_dnnl(ConvAlgo algo, const Conv2dShape& s, const float*
 
 void conv2d_backward_weight_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw) {
   execute({s, ConvPass::backward_weight, algo}, x, dy, dw);
+}
+
+void conv2d_backward_dnnl(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
+                          const float* dy, const float* w, float* dx, float* dw) {
+  Cache& c = cache();
+  std::lock_guard lock(c.mu);
+  const Key data{s, ConvPass::backward_data, data_algo}, weight{s, ConvPass::backward_weight, weight_algo};
+  const Entry &d = lookup(c, data), &wt = lookup(c, weight);
+  const bool share = d.reordered[0] && wt.reordered[1] && d.prim_md[0] == wt.prim_md[1];
+  run_entry(c, lookup(c, {s, data.pass, data_algo, share}), dy, w, dx);
+  run_entry(c, lookup(c, {s, weight.pass, weight_algo, share}), x, dy, dw);
 }
 
 std::string conv2d_dnnl_impl(ConvAlgo algo, const Conv2dShape& s, ConvPass pass) {

@@ -21,6 +21,12 @@ void conv2d_backward_data_dnnl(ConvAlgo algo, const Conv2dShape& s, const float*
 // dw (K, C, R, S) from x (N, C, H, W) and dy (N, K, P, Q)
 void conv2d_backward_weight_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw);
 
+// Both backward passes: dx as conv2d_backward_data_dnnl(data_algo, ...), then dw as
+// conv2d_backward_weight_dnnl(weight_algo, ...), with one reorder of dy where both primitives
+// work in the same layout of it (the usual case: it saves a copy of dy per layer and step).
+void conv2d_backward_dnnl(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
+                          const float* dy, const float* w, float* dx, float* dw);
+
 // The implementation oneDNN chose, e.g. "jit:avx512_core" or "jit_wino_4x3:avx512_core", and
 // whether reorders surround it (creates and caches the primitive if needed).
 std::string conv2d_dnnl_impl(ConvAlgo algo, const Conv2dShape& s, ConvPass pass);
