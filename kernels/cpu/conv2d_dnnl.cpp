@@ -15,7 +15,7 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 using dnnl_support::Arena;
-using dnnl_support::Bound;
+using dnnl_support::Plan;
 using dnnl_support::Step;
 
 // Arenas 0..2 back the primitive-layout copies of the three tensor arguments (in0, in1, out);
@@ -23,12 +23,10 @@ using dnnl_support::Step;
 // after it share. Entries run one at a time, so all of them share the five arenas.
 constexpr int kArenas = 5, kScratchArena = 3, kSharedDyArena = 4;
 
-// One cached (shape, pass, algo): reorders in, the convolution, the reorder out.
+// One cached (shape, pass, algo): reorders in, the convolution, the reorder out; the plan's
+// user memories are the caller's in0, in1, out (plain layout).
 struct Entry {
-  std::array<Bound, 3> user;  // the caller's in0, in1, out (plain layout)
-  std::vector<Bound> internal;  // blocked copies and scratchpads, each on its arena
-  std::array<size_t, kArenas> arena_bytes{};
-  std::vector<Step> steps;
+  Plan plan;
   std::string impl;
   std::array<memory::desc, 3> prim_md;  // the layouts the primitive works in
   std::array<bool, 3> reordered{};      // whether an argument goes through a copy in prim_md
@@ -46,7 +44,6 @@ struct Key {
 
 struct Cache {
   std::mutex mu;
-  const dnnl::engine& eng = dnnl_support::engine();
   std::array<Arena, kArenas> arenas;
   std::map<Key, std::unique_ptr<Entry>> entries;
 };
@@ -56,18 +53,8 @@ Cache& cache() {
   return c;
 }
 
-// Adds an arena-backed memory of descriptor md; returns its C handle for execution args.
-dnnl_memory_t add_internal(Entry& e, const Cache& c, const memory::desc& md, int arena) {
-  e.internal.push_back({memory(md, c.eng, DNNL_MEMORY_NONE), arena});
-  e.arena_bytes[arena] = std::max(e.arena_bytes[arena], md.get_size());
-  return e.internal.back().mem.get();
-}
-
-void add_scratchpad(Entry& e, const Cache& c, Step& step, const memory::desc& md) {
-  if (md.get_size() > 0) step.args.push_back({DNNL_ARG_SCRATCHPAD, add_internal(e, c, md, kScratchArena)});
-}
-
-std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
+std::unique_ptr<Entry> build(const Key& key) {
+  const dnnl::engine& eng = dnnl_support::engine();
   const Conv2dShape& s = key.s;
   const auto alg = key.algo == ConvAlgo::dnnl_auto ? dnnl::algorithm::convolution_auto
                                                    : dnnl::algorithm::convolution_direct;
@@ -83,7 +70,7 @@ std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
 
   // The forward descriptor also serves as the hint the backward descriptors require.
   const dnnl::convolution_forward::primitive_desc fwd(
-      {dnnl::prop_kind::forward_training, alg, any_in(xd), any_in(wd), any(yd), strides, pad, pad}, attr, c.eng);
+      {dnnl::prop_kind::forward_training, alg, any_in(xd), any_in(wd), any(yd), strides, pad, pad}, attr, eng);
   auto e = std::make_unique<Entry>();
   Step conv;
   std::array<memory::desc, 3> user_md, prim_md;  // in0, in1, out
@@ -98,7 +85,7 @@ std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
     e->impl = fwd.impl_info_str();
   } else if (key.pass == ConvPass::backward_data) {
     const dnnl::convolution_backward_data::primitive_desc pd(
-        {alg, any(xd), any_in(wd), any_in(yd), strides, pad, pad}, attr, c.eng, fwd);
+        {alg, any(xd), any_in(wd), any_in(yd), strides, pad, pad}, attr, eng, fwd);
     conv.prim = dnnl::convolution_backward_data(pd);
     user_md = {plain(yd, tag::nchw), plain(wd, tag::oihw), plain(xd, tag::nchw)};
     prim_md = {pd.diff_dst_desc(), pd.weights_desc(), pd.diff_src_desc()};
@@ -107,7 +94,7 @@ std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
     e->impl = pd.impl_info_str();
   } else {
     const dnnl::convolution_backward_weights::primitive_desc pd(
-        {alg, any_in(xd), any(wd), any_in(yd), strides, pad, pad}, attr, c.eng, fwd);
+        {alg, any_in(xd), any(wd), any_in(yd), strides, pad, pad}, attr, eng, fwd);
     conv.prim = dnnl::convolution_backward_weights(pd);
     user_md = {plain(xd, tag::nchw), plain(yd, tag::nchw), plain(wd, tag::oihw)};
     prim_md = {pd.src_desc(), pd.diff_dst_desc(), pd.diff_weights_desc()};
@@ -120,30 +107,29 @@ std::unique_ptr<Entry> build(const Cache& c, const Key& key) {
   const int dy_slot = key.pass == ConvPass::backward_data ? 0 : key.pass == ConvPass::backward_weight ? 1 : -1;
   e->prim_md = prim_md;
   for (int i = 0; i < 3; ++i) {
-    e->user[i].mem = memory(user_md[i], c.eng, DNNL_MEMORY_NONE);
-    dnnl_memory_t arg = e->user[i].mem.get();
+    dnnl_memory_t arg = e->plan.add_user(user_md[i]);
     e->reordered[i] = prim_md[i] != user_md[i];
     const bool shared = key.shared_dy && i == dy_slot;
     if (shared && key.pass == ConvPass::backward_weight) {  // the backward_data before it made the copy
-      arg = add_internal(*e, c, prim_md[i], kSharedDyArena);
+      arg = e->plan.add_internal(prim_md[i], kSharedDyArena);
       e->impl += " +dy shared";
     } else if (e->reordered[i]) {  // the primitive wants its own layout: reorder through an arena
       const bool out = i == 2;
-      const dnnl_memory_t blocked = add_internal(*e, c, prim_md[i], shared ? kSharedDyArena : i);
-      const dnnl::reorder::primitive_desc rpd(c.eng, out ? prim_md[i] : user_md[i], c.eng,
+      const dnnl_memory_t blocked = e->plan.add_internal(prim_md[i], shared ? kSharedDyArena : i);
+      const dnnl::reorder::primitive_desc rpd(eng, out ? prim_md[i] : user_md[i], eng,
                                               out ? user_md[i] : prim_md[i], attr);
       Step r{dnnl::reorder(rpd), {{DNNL_ARG_FROM, out ? blocked : arg}, {DNNL_ARG_TO, out ? arg : blocked}}};
-      add_scratchpad(*e, c, r, rpd.scratchpad_desc());
+      e->plan.add_scratchpad(r, rpd.scratchpad_desc(), kScratchArena);
       (out ? after : before).push_back(std::move(r));
       e->impl += out ? " +reorder out" : i == 0 ? " +reorder in0" : " +reorder in1";
       arg = blocked;
     }
     conv.args.push_back({ids[i], arg});
   }
-  add_scratchpad(*e, c, conv, scratch_md);
-  e->steps = std::move(before);
-  e->steps.push_back(std::move(conv));
-  for (Step& st : after) e->steps.push_back(std::move(st));
+  e->plan.add_scratchpad(conv, scratch_md, kScratchArena);
+  e->plan.steps = std::move(before);
+  e->plan.steps.push_back(std::move(conv));
+  for (Step& st : after) e->plan.steps.push_back(std::move(st));
   return e;
 }
 
@@ -152,17 +138,13 @@ Entry& lookup(Cache& c, const Key& key) {
     throw std::invalid_argument("conv2d_dnnl: algo must be dnnl_direct, dnnl_auto or dnnl_bf16");
   if (!key.s.valid()) throw std::invalid_argument("conv2d_dnnl: invalid shape " + key.s.str());
   auto it = c.entries.find(key);
-  if (it == c.entries.end()) it = c.entries.emplace(key, build(c, key)).first;
+  if (it == c.entries.end()) it = c.entries.emplace(key, build(key)).first;
   return *it->second;
 }
 
 // Runs an entry; the caller holds c.mu.
 void run_entry(Cache& c, Entry& e, const float* in0, const float* in1, float* out) {
-  e.user[0].bind(const_cast<float*>(in0));
-  e.user[1].bind(const_cast<float*>(in1));
-  e.user[2].bind(out);
-  for (Bound& b : e.internal) b.bind(c.arenas[b.arena].reserve(e.arena_bytes[b.arena]));
-  dnnl_support::run(e.steps, "conv2d_dnnl");
+  e.plan.run(c.arenas, {in0, in1, out}, "conv2d_dnnl");
 }
 
 void execute(const Key& key, const float* in0, const float* in1, float* out) {

@@ -1,7 +1,9 @@
 #include "kernels/cpu/dnnl_support.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 namespace bt::cpu::dnnl_support {
@@ -27,7 +29,27 @@ void* Arena::reserve(size_t bytes) {
 
 void Arena::Free::operator()(void* p) const { std::free(p); }
 
-void run(const std::vector<Step>& steps, const char* what) {
+dnnl_memory_t Plan::add_user(const dnnl::memory::desc& md) {
+  user.push_back({dnnl::memory(md, engine(), DNNL_MEMORY_NONE)});
+  return user.back().mem.get();
+}
+
+dnnl_memory_t Plan::add_internal(const dnnl::memory::desc& md, int arena) {
+  internal.push_back({dnnl::memory(md, engine(), DNNL_MEMORY_NONE), arena});
+  if (arena_bytes.size() <= size_t(arena)) arena_bytes.resize(size_t(arena) + 1);
+  arena_bytes[size_t(arena)] = std::max(arena_bytes[size_t(arena)], md.get_size());
+  return internal.back().mem.get();
+}
+
+void Plan::add_scratchpad(Step& step, const dnnl::memory::desc& md, int arena) {
+  if (md.get_size() > 0) step.args.push_back({DNNL_ARG_SCRATCHPAD, add_internal(md, arena)});
+}
+
+void Plan::run(std::span<Arena> arenas, std::initializer_list<const void*> buffers, const char* what) {
+  if (buffers.size() != user.size()) throw std::logic_error(std::string(what) + ": wrong number of buffers");
+  size_t i = 0;
+  for (const void* p : buffers) user[i++].bind(const_cast<void*>(p));
+  for (Bound& b : internal) b.bind(arenas[size_t(b.arena)].reserve(arena_bytes[size_t(b.arena)]));
   for (const Step& st : steps) {
     const dnnl_status_t status =
         dnnl_primitive_execute(st.prim.get(), stream().get(), int(st.args.size()), st.args.data());

@@ -3,8 +3,10 @@
 // stream, growing aligned arenas behind the primitives' internal buffers, memory objects whose
 // data handle is rebound per call, and steps (a primitive with its arguments) run in order.
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <span>
 #include <vector>
 
 namespace bt::cpu::dnnl_support {
@@ -43,8 +45,25 @@ struct Step {
   std::vector<dnnl_exec_arg_t> args;  // built once: executing through the C API copies nothing
 };
 
-// Executes the steps in order on stream() and waits; `what` names the kernel in the error.
-void run(const std::vector<Step>& steps, const char* what);
+// A cached sequence of primitives (reorders and the kernel) over the caller's buffers (the
+// user memories, rebound at every run) and internal copies and scratchpads, each on one of the
+// caller's arenas (plans that run one at a time share them).
+struct Plan {
+  std::vector<Bound> user;
+  std::vector<Bound> internal;
+  std::vector<size_t> arena_bytes;  // per arena: the most any internal memory on it needs
+  std::vector<Step> steps;
+
+  // A memory of descriptor md on the caller's next buffer (the order of run's `buffers`).
+  dnnl_memory_t add_user(const dnnl::memory::desc& md);
+  // A memory of descriptor md on arena `arena`; its C handle, for execution arguments.
+  dnnl_memory_t add_internal(const dnnl::memory::desc& md, int arena);
+  // The step's scratchpad on arena `arena`, where it needs one.
+  void add_scratchpad(Step& step, const dnnl::memory::desc& md, int arena);
+  // Binds the user memories to `buffers` and the internal ones to `arenas`, runs the steps in
+  // order on stream() and waits; `what` names the kernel in an error.
+  void run(std::span<Arena> arenas, std::initializer_list<const void*> buffers, const char* what);
+};
 
 // Whether oneDNN's effective ISA has AVX512_BF16 dot products (the CPU's, lowered by the
 // ONEDNN_MAX_CPU_ISA environment variable where set).

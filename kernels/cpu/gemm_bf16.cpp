@@ -5,7 +5,6 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
-#include <tuple>
 
 #include "kernels/cpu/dnnl_support.h"
 
@@ -14,7 +13,7 @@ namespace {
 
 using dnnl::memory;
 using dnnl_support::Arena;
-using dnnl_support::Bound;
+using dnnl_support::Plan;
 using dnnl_support::Step;
 
 // Arenas 0 and 1 back the bf16 copies of A and B, arena 2 the scratchpads.
@@ -26,12 +25,10 @@ struct Key {
   auto operator<=>(const Key&) const = default;
 };
 
-// One cached shape: reorder A and B to bf16, the matmul.
+// One cached shape: reorder A and B to bf16, the matmul; the plan's user memories are the
+// caller's A, B, C (float32, their strides).
 struct Entry {
-  std::array<Bound, 3> user;       // the caller's A, B, C (float32, their strides)
-  std::vector<Bound> internal;     // bf16 copies and scratchpads, each on its arena
-  std::array<size_t, kArenas> arena_bytes{};
-  std::vector<Step> steps;
+  Plan plan;
   std::string impl;
 };
 
@@ -51,16 +48,6 @@ memory::desc matrix(int64_t rows, int64_t cols, bool trans, int64_t ld, memory::
   return memory::desc({rows, cols}, t, trans ? memory::dims{1, ld} : memory::dims{ld, 1});
 }
 
-dnnl_memory_t add_internal(Entry& e, const memory::desc& md, int arena) {
-  e.internal.push_back({memory(md, dnnl_support::engine(), DNNL_MEMORY_NONE), arena});
-  e.arena_bytes[arena] = std::max(e.arena_bytes[arena], md.get_size());
-  return e.internal.back().mem.get();
-}
-
-void add_scratchpad(Entry& e, Step& step, const memory::desc& md) {
-  if (md.get_size() > 0) step.args.push_back({DNNL_ARG_SCRATCHPAD, add_internal(e, md, kScratchArena)});
-}
-
 std::unique_ptr<Entry> build(const Key& k) {
   const dnnl::engine& eng = dnnl_support::engine();
   using dt = memory::data_type;
@@ -74,19 +61,20 @@ std::unique_ptr<Entry> build(const Key& k) {
                                             matrix(k.K, k.N, k.trans_b, k.trans_b ? k.K : k.N, dt::bf16)};
   const dnnl::matmul::primitive_desc pd({copy_md[0], copy_md[1], user_md[2]}, attr, eng);
   auto e = std::make_unique<Entry>();
-  for (int i = 0; i < 3; ++i) e->user[i].mem = memory(user_md[i], eng, DNNL_MEMORY_NONE);
+  std::array<dnnl_memory_t, 3> user;
+  for (int i = 0; i < 3; ++i) user[i] = e->plan.add_user(user_md[i]);
   Step mm{dnnl::matmul(pd), {}};
   for (int i = 0; i < 2; ++i) {
-    const dnnl_memory_t copy = add_internal(*e, copy_md[i], i);
+    const dnnl_memory_t copy = e->plan.add_internal(copy_md[i], i);
     const dnnl::reorder::primitive_desc rpd(eng, user_md[i], eng, copy_md[i], attr);
-    Step r{dnnl::reorder(rpd), {{DNNL_ARG_FROM, e->user[i].mem.get()}, {DNNL_ARG_TO, copy}}};
-    add_scratchpad(*e, r, rpd.scratchpad_desc());
-    e->steps.push_back(std::move(r));
+    Step r{dnnl::reorder(rpd), {{DNNL_ARG_FROM, user[i]}, {DNNL_ARG_TO, copy}}};
+    e->plan.add_scratchpad(r, rpd.scratchpad_desc(), kScratchArena);
+    e->plan.steps.push_back(std::move(r));
     mm.args.push_back({i == 0 ? DNNL_ARG_SRC : DNNL_ARG_WEIGHTS, copy});
   }
-  mm.args.push_back({DNNL_ARG_DST, e->user[2].mem.get()});
-  add_scratchpad(*e, mm, pd.scratchpad_desc());
-  e->steps.push_back(std::move(mm));
+  mm.args.push_back({DNNL_ARG_DST, user[2]});
+  e->plan.add_scratchpad(mm, pd.scratchpad_desc(), kScratchArena);
+  e->plan.steps.push_back(std::move(mm));
   e->impl = pd.impl_info_str();
   return e;
 }
@@ -107,11 +95,7 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, cons
   Cache& c = cache();
   std::lock_guard lock(c.mu);
   Entry& e = lookup(c, {trans_a, trans_b, M, N, K, lda, ldb, ldc});
-  e.user[0].bind(const_cast<float*>(A));
-  e.user[1].bind(const_cast<float*>(B));
-  e.user[2].bind(C);
-  for (Bound& b : e.internal) b.bind(c.arenas[b.arena].reserve(e.arena_bytes[b.arena]));
-  dnnl_support::run(e.steps, "gemm_bf16");
+  e.plan.run(c.arenas, {A, B, C}, "gemm_bf16");
 }
 
 std::string gemm_bf16_impl(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
