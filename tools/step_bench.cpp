@@ -73,15 +73,16 @@ int main(int argc, char** argv) {
   bool profile = false;
   app.add_flag("--profile", profile, "also print each op's forward and backward time over the timed steps");
   CLI11_PARSE(app, argc, argv);
+  Precision precision = Precision::f32;
   try {
     tools::reject_non_finite_flags(app);
-    check_precision_supported(parse_precision(precision_flag));
+    precision = parse_precision(precision_flag);
+    check_precision_supported(precision);
   } catch (const Error& e) {
     std::fprintf(stderr, "step_bench: %s\n", e.what());
     return 1;
   }
 
-  const Precision precision = parse_precision(precision_flag);
   nlohmann::json results = nlohmann::json::array();
   std::printf("%-8s %6s %6s %10s %10s %12s\n", "method", "batch", "width", "ms/step", "img/s", "peak RSS MiB");
   for (const std::string& name : methods) {
