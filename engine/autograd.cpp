@@ -81,6 +81,7 @@ void run_backward(const Tensor& root, const Tensor& grad) {
            " does not match tensor shape ", shape_str(root.shape()));
   NoGradGuard no_grad;
   op_profile::BackwardScope profiled_backward;
+  g = g.to(root.layout());  // every gradient is kept in its tensor's layout (engine/layout.h)
   if (root.is_leaf()) {
     accumulate_leaf(root, g);
     return;
@@ -103,11 +104,12 @@ void run_backward(const Tensor& root, const Tensor& grad) {
       BT_CHECK(grads[i].shape() == input.shape(), "backward of ", node->name, ": gradient ",
                shape_str(grads[i].shape()), " for input ", i, " of shape ",
                shape_str(input.shape()));
+      const Tensor gi = grads[i].to(input.layout());
       if (input.is_leaf()) {
-        accumulate_leaf(input, grads[i]);
+        accumulate_leaf(input, gi);
       } else {
         Tensor& slot = pending[input.grad_fn().get()];
-        slot = slot.defined() ? add(slot, grads[i]) : grads[i];
+        slot = slot.defined() ? add(slot, gi) : gi;
       }
     }
   }

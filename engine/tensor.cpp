@@ -9,6 +9,7 @@
 #include "engine/autograd.h"
 #include "engine/device.h"
 #include "engine/ops/dispatch.h"
+#include "kernels/cpu/channel_layout.h"
 #include "kernels/cpu/elementwise.h"
 
 namespace bt {
@@ -48,15 +49,21 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 
 // ---------------------------------------------------------------- creation
 
-Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device, Layout layout) {
   for (int64_t d : shape) BT_CHECK(d >= 0, "negative dimension in shape ", shape_str(shape));
+  BT_CHECK(layout == Layout::strided || (shape.size() == 4 && shape[1] % 16 == 0 && device == Device::cpu),
+           "an nChw16c tensor is a cpu (N, C, H, W) tensor with C a multiple of 16, not ", shape_str(shape),
+           " on ", device_name(device));
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
+  impl->layout = layout;
   impl->dtype = dtype;
   impl->storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dtype), device);
   return Tensor(std::move(impl));
 }
+
+Tensor Tensor::empty_like(const Tensor& t) { return empty(t.shape(), t.dtype(), t.device(), t.layout()); }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   return full(shape, 0.0, dtype, device);
@@ -92,7 +99,12 @@ Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape)
 // ---------------------------------------------------------------- metadata
 
 const Shape& Tensor::shape() const { return checked()->shape; }
-const Shape& Tensor::strides() const { return checked()->strides; }
+const Shape& Tensor::strides() const {
+  BT_CHECK(checked()->layout == Layout::strided,
+           "strides() of an nChw16c tensor: read it through contiguous() (engine/layout.h)");
+  return impl_->strides;
+}
+Layout Tensor::layout() const { return checked()->layout; }
 int64_t Tensor::offset() const { return checked()->offset; }
 int64_t Tensor::dim() const { return int64_t(shape().size()); }
 int64_t Tensor::numel() const { return shape_numel(shape()); }
@@ -110,6 +122,7 @@ int64_t Tensor::size(int64_t d) const {
 }
 
 bool Tensor::is_contiguous() const {
+  if (layout() != Layout::strided) return false;
   const Shape& s = shape();
   int64_t expected = 1;
   for (size_t i = s.size(); i-- > 0;) {
@@ -118,6 +131,8 @@ bool Tensor::is_contiguous() const {
   }
   return true;
 }
+
+bool Tensor::is_dense() const { return layout() == Layout::nChw16c || is_contiguous(); }
 
 void* Tensor::raw_data() const {
   return static_cast<char*>(storage()->data()) + offset() * dtype_size(dtype());
@@ -146,8 +161,9 @@ void Tensor::backward(const Tensor& grad) const { run_backward(*this, grad); }
 Tensor Tensor::detach() const {
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape();
-  impl->strides = strides();
+  impl->strides = impl_->strides;
   impl->offset = offset();
+  impl->layout = layout();
   impl->dtype = dtype();
   impl->storage = storage();
   return Tensor(std::move(impl));
@@ -179,6 +195,24 @@ Tensor copy_as(const Tensor& src, DType dtype, Device device) {
   return out;
 }
 
+// dst = src, both dense CPU (N, C, H, W) tensors of one dtype, one of them nChw16c.
+void reorder_into(const Tensor& src, const Tensor& dst) {
+  const int64_t N = src.size(0), C = src.size(1), HW = src.size(2) * src.size(3);
+  const bool to_blocked = dst.layout() == Layout::nChw16c;
+  ops_detail::dispatch_dtype(src.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if (to_blocked) cpu::nchw_to_nChw16c<T>(N, C, HW, src.dense_data<T>(), dst.dense_data<T>());
+    else cpu::nChw16c_to_nchw<T>(N, C, HW, src.dense_data<T>(), dst.dense_data<T>());
+  });
+}
+
+// A copy of src in `layout` (strided: contiguous), outside autograd.
+Tensor copy_in_layout(const Tensor& src, Layout layout) {
+  Tensor out = Tensor::empty(src.shape(), src.dtype(), src.device(), layout);
+  out.copy_(src);
+  return out;
+}
+
 }  // namespace
 
 // simt and cuda memory is reached only through copy_bytes (engine/device.h): host loops run on
@@ -187,6 +221,21 @@ void Tensor::copy_(const Tensor& src) const {
   BT_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()),
            " does not match destination shape ", shape_str(shape()));
   if (numel() == 0) return;
+  if (layout() != Layout::strided || src.layout() != Layout::strided) {  // nChw16c: cpu only
+    if (layout() == src.layout() && dtype() == src.dtype()) {
+      std::memcpy(raw_data(), src.raw_data(), size_t(numel()) * dtype_size(dtype()));
+    } else if (layout() == Layout::strided) {  // from nChw16c
+      Tensor plain = Tensor::empty(shape(), src.dtype(), Device::cpu);
+      reorder_into(src, plain);
+      copy_(plain);
+    } else {  // into nChw16c
+      const Tensor plain = src.is_contiguous() && src.dtype() == dtype() && src.device() == Device::cpu
+                               ? src
+                               : copy_as(src, dtype(), Device::cpu);
+      reorder_into(plain, *this);
+    }
+    return;
+  }
   const Device dst_dev = device(), src_dev = src.device();
   if (dst_dev == Device::cpu && src_dev == Device::cpu) {  // any dtypes and strides
     host_copy_into(src, raw_data(), dtype(), strides().data());
@@ -234,19 +283,31 @@ void Tensor::fill_(double value) const {
   else std::fill_n(data<double>(), n, value);
 }
 
+// The gradient of a copy is the incoming gradient itself; run_backward puts it into the
+// source's layout.
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
   Tensor out = copy_as(*this, dtype(), device());
   return record(out, "contiguous", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 
+Tensor Tensor::dense() const { return is_dense() ? *this : contiguous(); }
+
 Tensor Tensor::clone() const {
-  Tensor out = copy_as(*this, dtype(), device());
+  Tensor out = copy_in_layout(*this, layout());
   return record(out, "clone", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+}
+
+Tensor Tensor::to(Layout layout) const {
+  if (layout == this->layout()) return *this;
+  if (layout == Layout::strided) return contiguous();
+  Tensor out = copy_in_layout(*this, layout);
+  return record(out, "to_layout", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
+  if (layout() != Layout::strided) return contiguous().to(device);
   const Device from = this->device();
   Tensor out = copy_as(*this, dtype(), device);
   return record(out, "to_device", {*this}, [from](const Tensor& g) { return std::vector<Tensor>{g.to(from)}; });
@@ -265,7 +326,7 @@ double Tensor::item() const {
 }
 
 std::vector<double> Tensor::to_vector() const {
-  Tensor host = device() == Device::cpu ? *this : copy_as(*this, dtype(), Device::cpu);
+  Tensor host = device() == Device::cpu && layout() == Layout::strided ? *this : copy_as(*this, dtype(), Device::cpu);
   std::vector<double> out(numel());
   host_copy_into(host, out.data(), DType::f64, contiguous_strides(shape()).data());
   return out;
@@ -330,6 +391,7 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
 }
 
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
+  if (layout() != Layout::strided) return contiguous().transpose(d0, d1);
   const int64_t n = dim();
   d0 = wrap_dim(d0, n, shape());
   d1 = wrap_dim(d1, n, shape());
@@ -343,6 +405,7 @@ Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
 }
 
 Tensor Tensor::slice(int64_t d, int64_t start, int64_t end) const {
+  if (layout() != Layout::strided) return contiguous().slice(d, start, end);
   d = wrap_dim(d, dim(), shape());
   BT_CHECK(0 <= start && start <= end && end <= shape()[d], "slice [", start, ", ", end,
            ") out of range for dimension ", d, " of shape ", shape_str(shape()));

@@ -6,6 +6,7 @@
 
 #include "engine/dtype.h"
 #include "engine/error.h"
+#include "engine/layout.h"
 
 namespace bt {
 
@@ -35,7 +36,10 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   // ---- creation ----
-  static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
+  static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu,
+                      Layout layout = Layout::strided);
+  // An uninitialised tensor of t's shape, dtype, device and layout (strided ones contiguous).
+  static Tensor empty_like(const Tensor& t);
   static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
   static Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
   static Tensor full(const Shape& shape, double value, DType dtype = DType::f32,
@@ -48,27 +52,34 @@ class Tensor {
   // ---- metadata ----
   bool defined() const { return impl_ != nullptr; }
   const Shape& shape() const;
-  const Shape& strides() const;
+  const Shape& strides() const;  // strided layout only
+  Layout layout() const;
   int64_t offset() const;
   int64_t dim() const;
   int64_t size(int64_t d) const;  // negative d counts from the end
   int64_t numel() const;
   DType dtype() const;
   Device device() const;
-  bool is_contiguous() const;
+  bool is_contiguous() const;  // strided, row-major, no gaps (never true of nChw16c)
+  // Elements fill the storage from offset() in the order of the layout: contiguous or nChw16c.
+  bool is_dense() const;
   const std::shared_ptr<Storage>& storage() const;
   TensorImpl* impl() const { return impl_.get(); }
   bool same(const Tensor& o) const { return impl_ == o.impl_; }
 
-  // Pointer to the first element; checks that T matches dtype().
+  // Pointer to the first element; checks that T matches dtype() and the layout is strided.
   template <class T> T* data() const;
+  // The same for a dense tensor of either layout (kernels that know the layout).
+  template <class T> T* dense_data() const;
   void* raw_data() const;
 
   // ---- copies and conversions (differentiable) ----
-  Tensor contiguous() const;
+  Tensor contiguous() const;  // strided and contiguous; reorders nChw16c into NCHW
+  Tensor dense() const;       // itself when dense (either layout), else contiguous()
   Tensor clone() const;
   Tensor to(Device device) const;
   Tensor to(DType dtype) const;
+  Tensor to(Layout layout) const;  // to nChw16c: a CPU (N, C, H, W) tensor with C % 16 == 0
   double item() const;  // a one-element tensor's value
   std::vector<double> to_vector() const;  // a contiguous copy in float64
 
@@ -109,6 +120,7 @@ struct TensorImpl {
   int64_t offset = 0;
   DType dtype = DType::f32;
   std::shared_ptr<Storage> storage;
+  Layout layout = Layout::strided;
   bool requires_grad = false;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
@@ -122,6 +134,15 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 template <class T>
 T* Tensor::data() const {
   BT_CHECK(defined(), "data() of an undefined tensor");
+  BT_CHECK(dtype() == dtype_of<T>(), "data<", dtype_name(dtype_of<T>()), ">() of a ",
+           dtype_name(dtype()), " tensor");
+  BT_CHECK(layout() == Layout::strided, "data() of an nChw16c tensor: read it through contiguous() (engine/layout.h)");
+  return static_cast<T*>(raw_data());
+}
+
+template <class T>
+T* Tensor::dense_data() const {
+  BT_CHECK(defined() && is_dense(), "dense_data() of a strided view; take dense() first");
   BT_CHECK(dtype() == dtype_of<T>(), "data<", dtype_name(dtype_of<T>()), ">() of a ",
            dtype_name(dtype()), " tensor");
   return static_cast<T*>(raw_data());

@@ -225,3 +225,54 @@ TEST_CASE("conv2d_backward equals backward_data then backward_weight, bit for bi
       }
     }
 }
+
+TEST_CASE("conv2d on nChw16c activations equals NCHW, bit for bit, in every pass", "[conv]") {
+  const Conv2dShape shapes[] = {
+      {.N = 3, .C = 16, .H = 8, .W = 8, .K = 32, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+      {.N = 2, .C = 32, .H = 9, .W = 9, .K = 16, .R = 3, .S = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1},
+      {.N = 2, .C = 16, .H = 8, .W = 8, .K = 32, .R = 1, .S = 1, .stride_h = 2, .stride_w = 2},
+  };
+  const ChannelLayout blocked = ChannelLayout::nChw16c;
+  for (const Conv2dShape& s : shapes)
+    for (ConvAlgo algo : {ConvAlgo::dnnl_direct, ConvAlgo::dnnl_auto, ConvAlgo::dnnl_bf16}) {
+      INFO(s.str() << " " << to_string(algo));
+      CHECK(conv2d_computes_nChw16c(algo, s));
+      const int64_t HWx = s.H * s.W, HWy = s.P() * s.Q();
+      std::vector<float> x(s.x_size()), w(s.w_size()), dy(s.y_size());
+      for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(0.37 * double(i)));
+      for (size_t i = 0; i < w.size(); ++i) w[i] = float(std::cos(0.23 * double(i)));
+      for (size_t i = 0; i < dy.size(); ++i) dy[i] = float(std::sin(0.11 * double(i)));
+      std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
+      conv2d_forward(algo, s, x.data(), w.data(), y.data());
+      conv2d_backward(algo, algo, s, x.data(), dy.data(), w.data(), dx.data(), dw.data());
+      // The same passes on blocked copies (all three layout combinations of x and y).
+      std::vector<float> xb(x.size()), dyb(dy.size());
+      nchw_to_nChw16c(s.N, s.C, HWx, x.data(), xb.data());
+      nchw_to_nChw16c(s.N, s.K, HWy, dy.data(), dyb.data());
+      for (ConvLayouts layouts : {ConvLayouts{blocked, blocked}, ConvLayouts{ChannelLayout::nchw, blocked},
+                                  ConvLayouts{blocked, ChannelLayout::nchw}}) {
+        const bool bx = layouts.x == blocked, by = layouts.y == blocked;
+        INFO("x blocked " << bx << ", y blocked " << by);
+        std::vector<float> yb(y.size(), NAN), dxb(x.size(), NAN), dwb(w.size(), NAN);
+        conv2d_forward(algo, s, bx ? xb.data() : x.data(), w.data(), yb.data(), layouts);
+        conv2d_backward(algo, algo, s, bx ? xb.data() : x.data(), by ? dyb.data() : dy.data(), w.data(), dxb.data(),
+                        dwb.data(), layouts);
+        std::vector<float> y2(y.size()), dx2(x.size());
+        if (by) nChw16c_to_nchw(s.N, s.K, HWy, yb.data(), y2.data());
+        else y2 = yb;
+        if (bx) nChw16c_to_nchw(s.N, s.C, HWx, dxb.data(), dx2.data());
+        else dx2 = dxb;
+        CHECK(y2 == y);
+        CHECK(dx2 == dx);
+        CHECK(dwb == dw);
+      }
+    }
+  const Conv2dShape ragged{.N = 1, .C = 8, .H = 4, .W = 4, .K = 16, .R = 3, .S = 3};
+  std::vector<float> x(ragged.x_size()), w(ragged.w_size()), y(ragged.y_size());
+  CHECK_THROWS_AS(conv2d_forward(ConvAlgo::dnnl_direct, ragged, x.data(), w.data(), y.data(),
+                                 {ChannelLayout::nChw16c, ChannelLayout::nchw}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(conv2d_forward(ConvAlgo::im2col, ragged, x.data(), w.data(), y.data(),
+                                 {ChannelLayout::nchw, ChannelLayout::nChw16c}),
+                  std::invalid_argument);
+}

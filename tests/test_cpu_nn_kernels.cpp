@@ -80,7 +80,7 @@ TEST_CASE("batch_norm: hand-derived 2-sample column", "[batch_norm]") {
     std::vector<double> x{1, 3}, gamma{2}, beta{0.5}, rm{0}, rv{1}, y(2), mean(1), invstd(1);
     auto f = fast ? batch_norm_forward_train<double> : batch_norm_forward_train_ref<double>;
     f(2, 1, 1, x.data(), gamma.data(), beta.data(), eps, 0.1, y.data(), mean.data(),
-      invstd.data(), rm.data(), rv.data());
+      invstd.data(), rm.data(), rv.data(), ChannelLayout::nchw);
     CHECK(y[0] == Approx(0.5 - 2 * is).epsilon(1e-14));
     CHECK(y[1] == Approx(0.5 + 2 * is).epsilon(1e-14));
     CHECK(mean[0] == Approx(2).epsilon(1e-15));
@@ -91,7 +91,7 @@ TEST_CASE("batch_norm: hand-derived 2-sample column", "[batch_norm]") {
     std::vector<double> dy{1, 0}, dx(2), dg(1), db(1);
     auto b = fast ? batch_norm_backward_train<double> : batch_norm_backward_train_ref<double>;
     b(2, 1, 1, dy.data(), x.data(), gamma.data(), mean.data(), invstd.data(), dx.data(),
-      dg.data(), db.data());
+      dg.data(), db.data(), ChannelLayout::nchw);
     CHECK(db[0] == Approx(1));
     CHECK(dg[0] == Approx(-is).epsilon(1e-14));
     CHECK(dx[0] == Approx(2 * is / 2 * (2 - 1 - is * is)).epsilon(1e-9));
@@ -103,48 +103,52 @@ TEMPLATE_TEST_CASE("batch_norm: fast matches reference", "[batch_norm]", float, 
   using T = TestType;
   struct S { int64_t N, C, HW; };
   const std::vector<S> shapes{{1, 3, 5},  {2, 1, 1},  {7, 5, 13},  {4, 70, 1},
-                              {3, 130, 1}, {256, 96, 1}, {16, 64, 32 * 32}, {8, 2, 7 * 7}};
+                              {3, 130, 1}, {256, 96, 1}, {16, 64, 32 * 32}, {8, 2, 7 * 7},
+                              {3, 32, 7 * 7}};
   for (const S& s : shapes)
-    for (bool affine : {true, false}) {
-      INFO("N " << s.N << " C " << s.C << " HW " << s.HW << " affine " << affine);
-      const size_t n = size_t(s.N * s.C * s.HW);
-      const auto x = randv<T>(n, 1, -2, 3), dy = randv<T>(n, 2);
-      const auto gamma = randv<T>(s.C, 3, 0.5, 1.5), beta = randv<T>(s.C, 4);
-      const T* g = affine ? gamma.data() : nullptr;
-      const T* b = affine ? beta.data() : nullptr;
-      const T eps = T(1e-5), m = T(0.1);
-      std::vector<std::vector<T>> out[2];  // [ref, fast]
-      for (int v = 0; v < 2; ++v) {
-        Guarded<T> y(n), mean(s.C), invstd(s.C), dx(n), dg(s.C), db(s.C);
-        auto rm = randv<T>(s.C, 5), rv = randv<T>(s.C, 6, 0.5, 2);
-        (v ? batch_norm_forward_train<T> : batch_norm_forward_train_ref<T>)(
-            s.N, s.C, s.HW, x.data(), g, b, eps, m, y.data(), mean.data(), invstd.data(),
-            rm.data(), rv.data());
-        (v ? batch_norm_backward_train<T> : batch_norm_backward_train_ref<T>)(
-            s.N, s.C, s.HW, dy.data(), x.data(), g, mean.data(), invstd.data(), dx.data(),
-            affine ? dg.data() : nullptr, affine ? db.data() : nullptr);
-        // Eval mode with the updated running stats.
-        Guarded<T> ye(n), dxe(n), dge(s.C), dbe(s.C);
-        (v ? batch_norm_forward_eval<T> : batch_norm_forward_eval_ref<T>)(
-            s.N, s.C, s.HW, x.data(), g, b, rm.data(), rv.data(), eps, ye.data());
-        (v ? batch_norm_backward_eval<T> : batch_norm_backward_eval_ref<T>)(
-            s.N, s.C, s.HW, dy.data(), x.data(), g, rm.data(), rv.data(), eps, dxe.data(),
-            dge.data(), dbe.data());
-        out[v] = {y.values(),  mean.values(), invstd.values(), rm,           rv,
-                  dx.values(), dg.values(),   db.values(),     ye.values(),  dxe.values(),
-                  dge.values(), dbe.values()};
+    for (bool affine : {true, false})
+      for (ChannelLayout layout : {ChannelLayout::nchw, ChannelLayout::nChw16c}) {
+        if (layout == ChannelLayout::nChw16c && s.C % kChannelBlock != 0) continue;
+        INFO("N " << s.N << " C " << s.C << " HW " << s.HW << " affine " << affine << " nChw16c "
+                  << (layout == ChannelLayout::nChw16c));
+        const size_t n = size_t(s.N * s.C * s.HW);
+        const auto x = randv<T>(n, 1, -2, 3), dy = randv<T>(n, 2);
+        const auto gamma = randv<T>(s.C, 3, 0.5, 1.5), beta = randv<T>(s.C, 4);
+        const T* g = affine ? gamma.data() : nullptr;
+        const T* b = affine ? beta.data() : nullptr;
+        const T eps = T(1e-5), m = T(0.1);
+        std::vector<std::vector<T>> out[2];  // [ref, fast]
+        for (int v = 0; v < 2; ++v) {
+          Guarded<T> y(n), mean(s.C), invstd(s.C), dx(n), dg(s.C), db(s.C);
+          auto rm = randv<T>(s.C, 5), rv = randv<T>(s.C, 6, 0.5, 2);
+          (v ? batch_norm_forward_train<T> : batch_norm_forward_train_ref<T>)(
+              s.N, s.C, s.HW, x.data(), g, b, eps, m, y.data(), mean.data(), invstd.data(),
+              rm.data(), rv.data(), layout);
+          (v ? batch_norm_backward_train<T> : batch_norm_backward_train_ref<T>)(
+              s.N, s.C, s.HW, dy.data(), x.data(), g, mean.data(), invstd.data(), dx.data(),
+              affine ? dg.data() : nullptr, affine ? db.data() : nullptr, layout);
+          // Eval mode with the updated running stats.
+          Guarded<T> ye(n), dxe(n), dge(s.C), dbe(s.C);
+          (v ? batch_norm_forward_eval<T> : batch_norm_forward_eval_ref<T>)(
+              s.N, s.C, s.HW, x.data(), g, b, rm.data(), rv.data(), eps, ye.data(), layout);
+          (v ? batch_norm_backward_eval<T> : batch_norm_backward_eval_ref<T>)(
+              s.N, s.C, s.HW, dy.data(), x.data(), g, rm.data(), rv.data(), eps, dxe.data(),
+              dge.data(), dbe.data(), layout);
+          out[v] = {y.values(),  mean.values(), invstd.values(), rm,           rv,
+                    dx.values(), dg.values(),   db.values(),     ye.values(),  dxe.values(),
+                    dge.values(), dbe.values()};
+        }
+        const char* names[] = {"y",  "mean",   "invstd", "running_mean", "running_var", "dx",
+                               "dgamma", "dbeta", "eval y", "eval dx", "eval dgamma", "eval dbeta"};
+        // dx sums three terms of size |γ| invstd |dy| that cancel (to ∝ 1 − x̂² when M = 2):
+        // its absolute error scales with them, not with dx.
+        double term = 0;
+        for (int64_t c = 0; c < s.C; ++c)
+          term = std::max(term, (affine ? std::fabs(double(gamma[c])) : 1.0) * double(out[0][2][c]));
+        for (size_t k = 0; k < out[0].size(); ++k)
+          check_close(out[1][k], out[0][k], kTol<T> * (k == 5 ? std::max(1.0, term) : 1.0), kTol<T>,
+                      names[k]);
       }
-      const char* names[] = {"y",  "mean",   "invstd", "running_mean", "running_var", "dx",
-                             "dgamma", "dbeta", "eval y", "eval dx", "eval dgamma", "eval dbeta"};
-      // dx sums three terms of size |γ| invstd |dy| that cancel (to ∝ 1 − x̂² when M = 2):
-      // its absolute error scales with them, not with dx.
-      double term = 0;
-      for (int64_t c = 0; c < s.C; ++c)
-        term = std::max(term, (affine ? std::fabs(double(gamma[c])) : 1.0) * double(out[0][2][c]));
-      for (size_t k = 0; k < out[0].size(); ++k)
-        check_close(out[1][k], out[0][k], kTol<T> * (k == 5 ? std::max(1.0, term) : 1.0), kTol<T>,
-                    names[k]);
-    }
 }
 
 TEST_CASE("batch_norm: fused ReLU variant and in-place backward", "[batch_norm]") {
@@ -189,15 +193,15 @@ TEST_CASE("batch_norm: backward matches finite differences", "[batch_norm][fd]")
                        const std::vector<double>& bb) {
         std::vector<double> y(n), mean(s.C), invstd(s.C);
         fwd(s.N, s.C, s.HW, xx.data(), gg.data(), bb.data(), 1e-5, 0.1, y.data(), mean.data(),
-            invstd.data(), nullptr, nullptr);
+            invstd.data(), nullptr, nullptr, ChannelLayout::nchw);
         return y;
       };
       std::vector<double> y(n), mean(s.C), invstd(s.C), dx(n), dg(s.C), db(s.C);
       fwd(s.N, s.C, s.HW, x.data(), gamma.data(), beta.data(), 1e-5, 0.1, y.data(), mean.data(),
-          invstd.data(), nullptr, nullptr);
+          invstd.data(), nullptr, nullptr, ChannelLayout::nchw);
       (fast ? batch_norm_backward_train<double> : batch_norm_backward_train_ref<double>)(
           s.N, s.C, s.HW, w.data(), x.data(), gamma.data(), mean.data(), invstd.data(),
-          dx.data(), dg.data(), db.data());
+          dx.data(), dg.data(), db.data(), ChannelLayout::nchw);
       check_fd([&](const auto& v) { return train(v, gamma, beta); }, x, w, dx, "train dx");
       check_fd([&](const auto& v) { return train(x, v, beta); }, gamma, w, dg, "train dgamma");
       check_fd([&](const auto& v) { return train(x, gamma, v); }, beta, w, db, "train dbeta");
@@ -206,12 +210,12 @@ TEST_CASE("batch_norm: backward matches finite differences", "[batch_norm][fd]")
       auto eval = [&](const std::vector<double>& xx, const std::vector<double>& gg) {
         std::vector<double> ye(n);
         (fast ? batch_norm_forward_eval<double> : batch_norm_forward_eval_ref<double>)(
-            s.N, s.C, s.HW, xx.data(), gg.data(), beta.data(), rm.data(), rv.data(), 1e-5, ye.data());
+            s.N, s.C, s.HW, xx.data(), gg.data(), beta.data(), rm.data(), rv.data(), 1e-5, ye.data(), ChannelLayout::nchw);
         return ye;
       };
       (fast ? batch_norm_backward_eval<double> : batch_norm_backward_eval_ref<double>)(
           s.N, s.C, s.HW, w.data(), x.data(), gamma.data(), rm.data(), rv.data(), 1e-5,
-          dx.data(), dg.data(), db.data());
+          dx.data(), dg.data(), db.data(), ChannelLayout::nchw);
       check_fd([&](const auto& v) { return eval(v, gamma); }, x, w, dx, "eval dx");
       check_fd([&](const auto& v) { return eval(x, v); }, gamma, w, dg, "eval dgamma");
     }
@@ -298,12 +302,12 @@ TEST_CASE("max_pool2d and global_avg_pool: backward matches finite differences",
     auto gap = [&](const std::vector<double>& v) {
       std::vector<double> o(N * C);
       (fast ? global_avg_pool_forward<double> : global_avg_pool_forward_ref<double>)(
-          N, C, H * W, v.data(), o.data());
+          N, C, H * W, v.data(), o.data(), ChannelLayout::nchw);
       return o;
     };
     std::vector<double> g(x.size());
     (fast ? global_avg_pool_backward<double> : global_avg_pool_backward_ref<double>)(
-        N, C, H * W, wg.data(), g.data());
+        N, C, H * W, wg.data(), g.data(), ChannelLayout::nchw);
     check_fd(gap, x, wg, g, "gap dx");
   }
 }

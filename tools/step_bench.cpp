@@ -18,6 +18,7 @@
 #include "engine/process_env.h"
 #include "engine/optim/lars.h"
 #include "engine/optim/param_groups.h"
+#include "engine/layout.h"
 #include "engine/precision.h"
 #include "methods/registry.h"
 #include "tools/lib/finite_flags.h"
@@ -70,6 +71,11 @@ int main(int argc, char** argv) {
   std::string precision_flag = "f32";
   app.add_option("--precision", precision_flag, "f32, or bf16 convolutions and matrix products (AVX512_BF16)")
       ->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
+  std::string layout_flag = "nChw16c";
+  app.add_option("--layout", layout_flag,
+                 "activations between convolutions: nChw16c (oneDNN's blocked layout, kept from layer to layer) "
+                 "or nchw (reordered around every convolution; engine/layout.h)")
+      ->check(CLI::IsMember({"nChw16c", "nchw"}))->capture_default_str();
   bool profile = false;
   app.add_flag("--profile", profile, "also print each op's forward and backward time over the timed steps");
   CLI11_PARSE(app, argc, argv);
@@ -83,6 +89,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  set_blocked_activations(layout_flag == "nChw16c");
   nlohmann::json results = nlohmann::json::array();
   std::printf("%-8s %6s %6s %10s %10s %12s\n", "method", "batch", "width", "ms/step", "img/s", "peak RSS MiB");
   for (const std::string& name : methods) {
@@ -125,7 +132,8 @@ int main(int argc, char** argv) {
     if (profile) print_profile(double(repeats), median, optimizer_s);
     results.push_back({{"method", name}, {"batch", batch}, {"width", width}, {"image", image},
                        {"ms_per_step", median}, {"images_per_s", images_per_s},
-                       {"peak_rss_mib", peak_rss_mib()}, {"loss", loss}, {"precision", precision_flag}});
+                       {"peak_rss_mib", peak_rss_mib()}, {"loss", loss}, {"precision", precision_flag},
+                       {"layout", layout_flag}});
   }
   if (!json_path.empty()) {
     std::ofstream(json_path) << results.dump(2) << "\n";

@@ -3,6 +3,7 @@
 // kernels/cuda (batch_norm, pool). conv2d on cuda is cuDNN, on simt our conv2d.cu
 // (engine/device.h).
 #include <memory>
+#include <type_traits>
 
 #include "engine/device.h"
 #include "engine/ops.h"
@@ -21,15 +22,23 @@ using ops_detail::check_dims;
 
 namespace {
 
+bool g_blocked_activations = true;
+
+cpu::ChannelLayout channel_layout(Layout l) {
+  return l == Layout::nChw16c ? cpu::ChannelLayout::nChw16c : cpu::ChannelLayout::nchw;
+}
+
 // The version each pass runs on the cpu device: float64 the im2col path (it has a dgemm variant);
 // float32 the fastest measured path, one for all passes, or under --precision bf16
 // (engine/precision.h) oneDNN's bf16 convolution in the passes where it is faster.
 struct ConvAlgos {
   cpu::ConvAlgo forward, backward_data, backward_weight;
 };
-ConvAlgos conv_algos(DType dtype, const cpu::Conv2dShape& s) {
+ConvAlgos conv_algos(DType dtype, const cpu::Conv2dShape& s, Layout x_layout) {
   using cpu::ConvPass;
   if (dtype == DType::f64) return {cpu::ConvAlgo::im2col, cpu::ConvAlgo::im2col, cpu::ConvAlgo::im2col};
+  if (x_layout == Layout::nChw16c && s.R * s.S == 1 && s.K % 16 == 0 && g_blocked_activations)
+    return {cpu::ConvAlgo::dnnl_direct, cpu::ConvAlgo::dnnl_direct, cpu::ConvAlgo::dnnl_direct};
   if (compute_precision() == Precision::bf16)
     return {cpu::best_conv_algo_bf16(s, ConvPass::forward), cpu::best_conv_algo_bf16(s, ConvPass::backward_data),
             cpu::best_conv_algo_bf16(s, ConvPass::backward_weight)};
@@ -54,6 +63,14 @@ void check_channel_vector(const char* op, const Tensor& t, int64_t C, const char
 
 }  // namespace
 
+void set_blocked_activations(bool on) { g_blocked_activations = on; }
+bool blocked_activations() { return g_blocked_activations; }
+
+// On the cpu in float32 y comes in nChw16c when K is a multiple of 16 (engine/layout.h): with
+// oneDNN for all three passes the kernels read x as it comes and write y in nChw16c where the
+// primitive computes in it; otherwise (the 3-channel stem: im2col) they run in NCHW and y is
+// reordered once, so that the layers after it still work in nChw16c. dx takes the layout the
+// kernels read x in (run_backward converts it to x's own).
 Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding) {
   const Device dev = check_device_args("conv2d", {x, w});
   check_dims("conv2d", x, 4, "an input (N, C, H, W)");
@@ -64,18 +81,31 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
                      stride, stride, padding, padding};
   BT_CHECK(s.valid(), "conv2d: invalid geometry ", s.str(), " for input ", shape_str(x.shape()));
   const bool on_device = dev != Device::cpu;
-  const ConvAlgos algo = conv_algos(x.dtype(), s);  // unused on simt/cuda
-  Tensor xc = x.contiguous().detach(), wc = w.contiguous().detach();
-  Tensor y = Tensor::empty({s.N, s.K, s.P(), s.Q()}, x.dtype(), x.device());
+  const ConvAlgos algo = conv_algos(x.dtype(), s, x.layout());  // unused on simt/cuda
+  const bool blocked = !on_device && x.dtype() == DType::f32 && g_blocked_activations;
+  const bool dnnl = blocked && cpu::is_dnnl(algo.forward) && cpu::is_dnnl(algo.backward_data) &&
+                    cpu::is_dnnl(algo.backward_weight);
+  // The layouts the kernels work in: x_layout for x and dx, y_layout for y and dy.
+  const Layout x_layout = dnnl ? x.layout() : Layout::strided;
+  const Layout y_layout = dnnl && cpu::conv2d_computes_nChw16c(algo.forward, s) ? Layout::nChw16c : Layout::strided;
+  const Layout out_layout = blocked && s.K % 16 == 0 ? Layout::nChw16c : y_layout;
+  const cpu::ConvLayouts layouts{channel_layout(x_layout), channel_layout(y_layout)};
+  Tensor xc = x.to(x_layout).dense().detach(), wc = w.contiguous().detach();
+  Tensor y = Tensor::empty({s.N, s.K, s.P(), s.Q()}, x.dtype(), x.device(), y_layout);
   if (on_device) device_calls::conv2d_forward(dev, s, xc.data<float>(), wc.data<float>(), y.data<float>());
   else
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      cpu::conv2d_forward(algo.forward, s, xc.data<T>(), wc.data<T>(), y.data<T>());
+      if constexpr (std::is_same_v<T, float>)
+        cpu::conv2d_forward(algo.forward, s, xc.dense_data<T>(), wc.data<T>(), y.dense_data<T>(), layouts);
+      else
+        cpu::conv2d_forward(algo.forward, s, xc.data<T>(), wc.data<T>(), y.data<T>());
     });
-  return record(y, "conv2d", {x, w}, [s, dev, on_device, algo, xc, wc, x, w](const Tensor& g) {
-    Tensor gc = g.contiguous();
-    Tensor dx = wants_grad(x) ? Tensor::empty(x.shape(), x.dtype(), x.device()) : Tensor();
+  if (out_layout != y_layout) y = y.to(out_layout).detach();  // not recorded: y gets the conv2d node
+  return record(y, "conv2d", {x, w}, [s, dev, on_device, algo, layouts, x_layout, y_layout, xc, wc, x,
+                                      w](const Tensor& g) {
+    Tensor gc = g.to(y_layout).dense();
+    Tensor dx = wants_grad(x) ? Tensor::empty(x.shape(), x.dtype(), x.device(), x_layout) : Tensor();
     Tensor dw = wants_grad(w) ? Tensor::empty(w.shape(), w.dtype(), w.device()) : Tensor();
     if (on_device) {
       if (dx.defined()) device_calls::conv2d_backward_data(dev, s, gc.data<float>(), wc.data<float>(), dx.data<float>());
@@ -83,8 +113,13 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
     } else {
       ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {  // both passes in one call: one copy of dy
         using T = decltype(tag);
-        cpu::conv2d_backward(algo.backward_data, algo.backward_weight, s, xc.data<T>(), gc.data<T>(), wc.data<T>(),
-                             opt_mut<T>(dx), opt_mut<T>(dw));
+        T* pdx = dx.defined() ? dx.dense_data<T>() : nullptr;
+        if constexpr (std::is_same_v<T, float>)
+          cpu::conv2d_backward(algo.backward_data, algo.backward_weight, s, xc.dense_data<T>(), gc.dense_data<T>(),
+                               wc.data<T>(), pdx, opt_mut<T>(dw), layouts);
+        else
+          cpu::conv2d_backward(algo.backward_data, algo.backward_weight, s, xc.data<T>(), gc.data<T>(), wc.data<T>(),
+                               pdx, opt_mut<T>(dw));
       });
     }
     return std::vector<Tensor>{dx, dw};
@@ -152,8 +187,9 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
            ": evaluation mode needs running_mean and running_var");
   BT_CHECK(!training || N * HW > 1, op, ": training needs more than one value per channel, got input ",
            shape_str(x.shape()));
-  Tensor xc = x.contiguous().detach();
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor xc = x.dense().detach();  // NCHW or nChw16c (engine/layout.h); y and dx in that layout
+  const cpu::ChannelLayout layout = channel_layout(xc.layout());
+  Tensor y = Tensor::empty_like(xc);
   Tensor mean_t, invstd_t;
   if (training) {
     mean_t = Tensor::empty({C}, x.dtype(), x.device());
@@ -166,15 +202,16 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       auto forward = fuse_relu ? cpu::batch_norm_relu_forward_train<T> : cpu::batch_norm_forward_train<T>;
-      forward(N, C, HW, xc.data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta), T(eps), T(momentum),
-              y.data<T>(), mean_t.data<T>(), invstd_t.data<T>(), opt_mut<T>(running_mean),
-              opt_mut<T>(running_var));
+      forward(N, C, HW, xc.dense_data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta), T(eps), T(momentum),
+              y.dense_data<T>(), mean_t.data<T>(), invstd_t.data<T>(), opt_mut<T>(running_mean),
+              opt_mut<T>(running_var), layout);
     });
   } else {
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      cpu::batch_norm_forward_eval<T>(N, C, HW, xc.data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta),
-                                      running_mean.data<T>(), running_var.data<T>(), T(eps), y.data<T>());
+      cpu::batch_norm_forward_eval<T>(N, C, HW, xc.dense_data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta),
+                                      running_mean.data<T>(), running_var.data<T>(), T(eps), y.dense_data<T>(),
+                                      layout);
     });
   }
   // Eval-mode statistics are constants: snapshot them so later updates don't leak in.
@@ -182,8 +219,8 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
   Tensor rv = training ? Tensor() : running_var.detach().clone();
   Tensor yd = y.detach();
   return record(y, op, {x, gamma, beta}, [=](const Tensor& g) {
-    Tensor gc = g.contiguous();
-    Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+    Tensor gc = g.to(xc.layout()).dense();
+    Tensor dx = Tensor::empty_like(xc);
     Tensor dgamma = wants_grad(gamma) ? Tensor::empty({C}, x.dtype(), x.device()) : Tensor();
     Tensor dbeta = wants_grad(beta) ? Tensor::empty({C}, x.dtype(), x.device()) : Tensor();
     if (dev != Device::cpu) {
@@ -194,17 +231,18 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       if (training && fuse_relu)
-        cpu::batch_norm_relu_backward_train<T>(N, C, HW, gc.data<T>(), xc.data<T>(), yd.data<T>(),
-                                               opt_ptr<T>(gamma), mean_t.data<T>(), invstd_t.data<T>(),
-                                               dx.data<T>(), opt_mut<T>(dgamma), opt_mut<T>(dbeta));
+        cpu::batch_norm_relu_backward_train<T>(N, C, HW, gc.dense_data<T>(), xc.dense_data<T>(),
+                                               yd.dense_data<T>(), opt_ptr<T>(gamma), mean_t.data<T>(),
+                                               invstd_t.data<T>(), dx.dense_data<T>(), opt_mut<T>(dgamma),
+                                               opt_mut<T>(dbeta), layout);
       else if (training)
-        cpu::batch_norm_backward_train<T>(N, C, HW, gc.data<T>(), xc.data<T>(), opt_ptr<T>(gamma),
-                                          mean_t.data<T>(), invstd_t.data<T>(), dx.data<T>(),
-                                          opt_mut<T>(dgamma), opt_mut<T>(dbeta));
+        cpu::batch_norm_backward_train<T>(N, C, HW, gc.dense_data<T>(), xc.dense_data<T>(), opt_ptr<T>(gamma),
+                                          mean_t.data<T>(), invstd_t.data<T>(), dx.dense_data<T>(),
+                                          opt_mut<T>(dgamma), opt_mut<T>(dbeta), layout);
       else
-        cpu::batch_norm_backward_eval<T>(N, C, HW, gc.data<T>(), xc.data<T>(), opt_ptr<T>(gamma),
-                                         rm.data<T>(), rv.data<T>(), T(eps), dx.data<T>(),
-                                         opt_mut<T>(dgamma), opt_mut<T>(dbeta));
+        cpu::batch_norm_backward_eval<T>(N, C, HW, gc.dense_data<T>(), xc.dense_data<T>(), opt_ptr<T>(gamma),
+                                         rm.data<T>(), rv.data<T>(), T(eps), dx.dense_data<T>(),
+                                         opt_mut<T>(dgamma), opt_mut<T>(dbeta), layout);
     });
     return std::vector<Tensor>{dx, dgamma, dbeta};
   });
@@ -283,12 +321,13 @@ Tensor global_avg_pool2d(const Tensor& x) {
   const Device dev = check_device_args("global_avg_pool2d", {x});
   check_dims("global_avg_pool2d", x, 4, "an input (N, C, H, W)");
   const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
-  Tensor xc = x.contiguous().detach();
+  Tensor xc = x.dense().detach();  // NCHW or nChw16c; y (N, C) is strided, dx in x's layout
+  const Layout x_layout = xc.layout();
   Tensor y = Tensor::empty({N, C}, x.dtype(), x.device());
   if (dev == Device::cpu)
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      cpu::global_avg_pool_forward<T>(N, C, HW, xc.data<T>(), y.data<T>());
+      cpu::global_avg_pool_forward<T>(N, C, HW, xc.dense_data<T>(), y.data<T>(), channel_layout(x_layout));
     });
   else
     ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {
@@ -297,11 +336,11 @@ Tensor global_avg_pool2d(const Tensor& x) {
     });
   const Shape in_shape = x.shape();
   return record(y, "global_avg_pool2d", {x}, [=](const Tensor& g) {
-    Tensor gc = g.contiguous(), dx = Tensor::empty(in_shape, g.dtype(), g.device());
+    Tensor gc = g.contiguous(), dx = Tensor::empty(in_shape, g.dtype(), g.device(), x_layout);
     if (dev == Device::cpu)
       ops_detail::dispatch_dtype(g.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        cpu::global_avg_pool_backward<T>(N, C, HW, gc.data<T>(), dx.data<T>());
+        cpu::global_avg_pool_backward<T>(N, C, HW, gc.data<T>(), dx.dense_data<T>(), channel_layout(x_layout));
       });
     else
       ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {

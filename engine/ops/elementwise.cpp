@@ -77,16 +77,25 @@ Tensor device_binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b,
   return out;
 }
 
-Tensor binary_forward(cpu::BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
-  const Device dev = check_device_args(name, {a, b});
-  const Shape shape = broadcast_shapes(a.shape(), b.shape());
-  if (dev != Device::cpu) return device_binary(op, a, b, shape);
-  Tensor out = Tensor::empty(shape, a.dtype(), a.device());
-  const Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
+// An nChw16c operand (engine/layout.h) as a contiguous NCHW copy, outside autograd.
+Tensor strided(const Tensor& x) { return x.layout() == Layout::strided ? x : x.detach().contiguous(); }
+
+Tensor binary_forward(cpu::BinaryOp op, const char* name, const Tensor& a_in, const Tensor& b_in) {
+  const Device dev = check_device_args(name, {a_in, b_in});
+  const Shape shape = broadcast_shapes(a_in.shape(), b_in.shape());
+  if (dev != Device::cpu) return device_binary(op, a_in, b_in, shape);
+  // Two nChw16c operands of one shape: elementwise in that layout. Otherwise in strided NCHW.
+  const bool blocked = a_in.layout() == Layout::nChw16c && b_in.layout() == Layout::nChw16c &&
+                       a_in.shape() == b_in.shape();
+  const Tensor a = blocked ? a_in : strided(a_in), b = blocked ? b_in : strided(b_in);
+  Tensor out = Tensor::empty(shape, a.dtype(), a.device(), blocked ? Layout::nChw16c : Layout::strided);
+  const Shape dense = contiguous_strides(shape);
+  const Shape sa = blocked ? dense : broadcast_strides(a, shape), sb = blocked ? dense : broadcast_strides(b, shape);
   ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    cpu::binary<T>(op, int(shape.size()), shape.data(), a.data<T>(), sa.data(), b.data<T>(), sb.data(),
-                   out.data<T>());
+    const T* pa = blocked ? a.dense_data<T>() : a.data<T>();
+    const T* pb = blocked ? b.dense_data<T>() : b.data<T>();
+    cpu::binary<T>(op, int(shape.size()), shape.data(), pa, sa.data(), pb, sb.data(), out.dense_data<T>());
   });
   return out;
 }
@@ -151,11 +160,11 @@ Tensor device_unary(cpu::UnaryOp op, const char* name, const Tensor& x, double p
 Tensor unary_forward(cpu::UnaryOp op, const char* name, const Tensor& x, double param = 0) {
   const bool f64_kernel = op == cpu::UnaryOp::add_scalar;  // cuda::add_scalar_f64
   if (check_device_args(name, {x}, f64_kernel) != Device::cpu) return device_unary(op, name, x, param);
-  Tensor xc = x.contiguous().detach();
-  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor xc = x.dense().detach();  // either layout: the map goes over the storage
+  Tensor out = Tensor::empty_like(xc);
   ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    cpu::unary<T>(op, x.numel(), xc.data<T>(), out.data<T>(), param);
+    cpu::unary<T>(op, x.numel(), xc.dense_data<T>(), out.dense_data<T>(), param);
   });
   return out;
 }
@@ -215,12 +224,13 @@ namespace {
 
 // g where y > 0, else 0: the gradient through a ReLU whose output is y (relu(x) > 0 exactly
 // where x > 0, so the saved output serves as the mask).
+// y is dense (either layout); dx comes in y's layout.
 Tensor relu_backward(const Tensor& y, const Tensor& g) {
-  Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
+  Tensor gc = g.to(y.layout()).dense(), dx = Tensor::empty_like(y);
   if (g.device() == Device::cpu)
     ops_detail::dispatch_dtype(g.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      cpu::relu_backward<T>(g.numel(), y.data<T>(), gc.data<T>(), dx.data<T>());
+      cpu::relu_backward<T>(g.numel(), y.dense_data<T>(), gc.dense_data<T>(), dx.dense_data<T>());
     });
   else
     ops_detail::dispatch_cuda_backend(g.device(), [&](auto backend) {
@@ -243,11 +253,16 @@ Tensor add_relu(const Tensor& a, const Tensor& b) {
   const Device dev = check_device_args("add_relu", {a, b});
   BT_CHECK(a.shape() == b.shape(), "add_relu: shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
            " differ");
-  Tensor ac = a.contiguous(), bc = b.contiguous(), y = Tensor::empty(a.shape(), a.dtype(), a.device());
+  // Either in nChw16c (a residual block's two branches): both in that layout, so that the
+  // block's output stays blocked (engine/layout.h); otherwise in NCHW.
+  const bool blocked = a.layout() == Layout::nChw16c || b.layout() == Layout::nChw16c;
+  Tensor ac = blocked ? a.detach().to(Layout::nChw16c) : strided(a).contiguous();
+  Tensor bc = blocked ? b.detach().to(Layout::nChw16c) : strided(b).contiguous();
+  Tensor y = Tensor::empty_like(ac);
   if (dev == Device::cpu)
     ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      cpu::add_relu<T>(a.numel(), ac.data<T>(), bc.data<T>(), y.data<T>());
+      cpu::add_relu<T>(a.numel(), ac.dense_data<T>(), bc.dense_data<T>(), y.dense_data<T>());
     });
   else
     ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {

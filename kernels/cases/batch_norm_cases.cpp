@@ -4,6 +4,8 @@
 // mask y > 0 backward). Versions:
 //   fast  bt::cpu::batch_norm_* (kernels/cpu/batch_norm.h)
 //   simt  bt::cuda::batch_norm_* (kernels/cuda/batch_norm.h) on the SIMT emulator; cuda on a GPU
+// Cases named "nChw16c" hold the activations in that layout (kernels/cpu/channel_layout.h),
+// for the CPU kernels and the (layout-aware) reference alone.
 // eps = 1e-5, momentum = 0.1. The running statistics are updated in place: outputs that start
 // at their (random) previous values. The backward's saved statistics (and the ReLU output) are
 // inputs, made by the double reference forward and rounded to f32.
@@ -26,6 +28,7 @@ struct Spec {
   bool relu, affine;  // relu: training passes only
   int64_t N, C, HW;
   bool emulator = true;
+  cpu::ChannelLayout layout = cpu::ChannelLayout::nchw;
 };
 
 constexpr float kEps = 1e-5f, kMomentum = 0.1f;
@@ -33,7 +36,8 @@ constexpr float kEps = 1e-5f, kMomentum = 0.1f;
 std::string spec_name(const Spec& s) {
   static const char* const pass[] = {"train_forward", "train_backward", "eval_forward", "eval_backward"};
   return std::string(s.relu ? "bn_relu " : "bn ") + pass[int(s.pass)] + " N" + std::to_string(s.N) + " C" +
-         std::to_string(s.C) + " HW" + std::to_string(s.HW) + (s.affine ? " affine" : "");
+         std::to_string(s.C) + " HW" + std::to_string(s.HW) + (s.affine ? " affine" : "") +
+         (s.layout == cpu::ChannelLayout::nChw16c ? " nChw16c" : "");
 }
 
 // Every pass's buffers, in order (names as in kernels/cpu/batch_norm.h):
@@ -62,7 +66,8 @@ CaseData make_inputs(const Spec& s) {
     std::vector<double> xd = x.values(), gd = gamma.values(), y(static_cast<size_t>(n)), mean(static_cast<size_t>(s.C)),
         invstd(static_cast<size_t>(s.C));
     cpu::batch_norm_forward_train_ref<double>(s.N, s.C, s.HW, xd.data(), s.affine ? gd.data() : nullptr, nullptr,
-                                              kEps, kMomentum, y.data(), mean.data(), invstd.data(), nullptr, nullptr);
+                                              kEps, kMomentum, y.data(), mean.data(), invstd.data(), nullptr, nullptr,
+                                              s.layout);
     d.inputs.emplace_back("save_mean", DType::f32, ch).set_values(mean);
     d.inputs.emplace_back("save_invstd", DType::f32, ch).set_values(invstd);
     if (s.relu) {
@@ -104,7 +109,7 @@ void run_reference(const Spec& s, CaseData& d) {
     case Pass::train_forward:
       cpu::batch_norm_forward_train_ref<double>(s.N, s.C, s.HW, in[0].data(), affine(1), affine(2), kEps, kMomentum,
                                                 out[0].data(), out[1].data(), out[2].data(), out[3].data(),
-                                                out[4].data());
+                                                out[4].data(), s.layout);
       if (s.relu)
         for (double& v : out[0]) v = std::max(v, 0.0);
       break;
@@ -112,15 +117,16 @@ void run_reference(const Spec& s, CaseData& d) {
       if (s.relu)  // dy masked by the forward output
         for (size_t i = 0; i < in[0].size(); ++i) in[0][i] = in[5][i] > 0 ? in[0][i] : 0.0;
       cpu::batch_norm_backward_train_ref<double>(s.N, s.C, s.HW, in[0].data(), in[1].data(), affine(2), in[3].data(),
-                                                 in[4].data(), out[0].data(), out[1].data(), out[2].data());
+                                                 in[4].data(), out[0].data(), out[1].data(), out[2].data(), s.layout);
       break;
     case Pass::eval_forward:
       cpu::batch_norm_forward_eval_ref<double>(s.N, s.C, s.HW, in[0].data(), affine(1), affine(2), in[3].data(),
-                                               in[4].data(), kEps, out[0].data());
+                                               in[4].data(), kEps, out[0].data(), s.layout);
       break;
     case Pass::eval_backward:
       cpu::batch_norm_backward_eval_ref<double>(s.N, s.C, s.HW, in[0].data(), in[1].data(), affine(2), in[3].data(),
-                                                in[4].data(), kEps, out[0].data(), out[1].data(), out[2].data());
+                                                in[4].data(), kEps, out[0].data(), out[1].data(), out[2].data(),
+                                                s.layout);
       break;
   }
   for (size_t o = 0; o < out.size(); ++o) d.outputs[o].set_values(out[o]);
@@ -141,7 +147,7 @@ void run_kernels(const Spec& s, const KernelPointers& p) {
             *rv = p.out<float>(4);
       if constexpr (cpu) {
         (s.relu ? cpu::batch_norm_relu_forward_train<float> : cpu::batch_norm_forward_train<float>)(
-            s.N, s.C, s.HW, x, gamma, beta, kEps, kMomentum, y, mean, invstd, rm, rv);
+            s.N, s.C, s.HW, x, gamma, beta, kEps, kMomentum, y, mean, invstd, rm, rv, s.layout);
       } else {
         (s.relu ? cuda::batch_norm_relu_forward_train<Api> : cuda::batch_norm_forward_train<Api>)(
             s.N, s.C, s.HW, x, gamma, beta, kEps, kMomentum, y, mean, invstd, rm, rv, nullptr);
@@ -154,9 +160,9 @@ void run_kernels(const Spec& s, const KernelPointers& p) {
       if constexpr (cpu) {
         if (s.relu)
           cpu::batch_norm_relu_backward_train<float>(s.N, s.C, s.HW, dy, x, p.in<float>(5), gamma, mean, invstd, dx,
-                                                     dg, db);
+                                                     dg, db, s.layout);
         else
-          cpu::batch_norm_backward_train<float>(s.N, s.C, s.HW, dy, x, gamma, mean, invstd, dx, dg, db);
+          cpu::batch_norm_backward_train<float>(s.N, s.C, s.HW, dy, x, gamma, mean, invstd, dx, dg, db, s.layout);
       } else {
         if (s.relu)
           cuda::batch_norm_relu_backward_train<Api>(s.N, s.C, s.HW, dy, x, p.in<float>(5), gamma, mean, invstd, dx,
@@ -169,7 +175,7 @@ void run_kernels(const Spec& s, const KernelPointers& p) {
     case Pass::eval_forward: {
       const float *x = p.in<float>(0), *rm = p.in<float>(3), *rv = p.in<float>(4);
       if constexpr (cpu)
-        cpu::batch_norm_forward_eval<float>(s.N, s.C, s.HW, x, gamma, beta, rm, rv, kEps, p.out<float>(0));
+        cpu::batch_norm_forward_eval<float>(s.N, s.C, s.HW, x, gamma, beta, rm, rv, kEps, p.out<float>(0), s.layout);
       else
         cuda::batch_norm_forward_eval<Api>(s.N, s.C, s.HW, x, gamma, beta, rm, rv, kEps, p.out<float>(0), nullptr);
       break;
@@ -178,7 +184,7 @@ void run_kernels(const Spec& s, const KernelPointers& p) {
       const float *dy = p.in<float>(0), *x = p.in<float>(1), *rm = p.in<float>(3), *rv = p.in<float>(4);
       float *dx = p.out<float>(0), *dg = p.out<float>(1), *db = p.out<float>(2);
       if constexpr (cpu)
-        cpu::batch_norm_backward_eval<float>(s.N, s.C, s.HW, dy, x, gamma, rm, rv, kEps, dx, dg, db);
+        cpu::batch_norm_backward_eval<float>(s.N, s.C, s.HW, dy, x, gamma, rm, rv, kEps, dx, dg, db, s.layout);
       else
         cuda::batch_norm_backward_eval<Api>(s.N, s.C, s.HW, dy, x, gamma, rm, rv, kEps, dx, dg, db, nullptr);
       break;
@@ -188,6 +194,7 @@ void run_kernels(const Spec& s, const KernelPointers& p) {
 
 KernelCase bn_case(const Spec& s) {
   KernelCase c = fast_and_cuda_case("batch_norm", spec_name(s), s.emulator);
+  if (s.layout == cpu::ChannelLayout::nChw16c) c.versions = {"fast"};  // the CUDA kernels are NCHW
   // FLOPs per element: training forward Σx, Σ(x − mean)², normalize + affine ≈ 8; training
   // backward Σdy, Σdy·x̂ (x̂ recomputed), dx ≈ 10; eval forward one fma ≈ 2; eval backward
   // dx, x̂, Σdy·x̂, Σdy ≈ 6; the ReLU 1 more. Bytes: activations read and written once.
@@ -205,13 +212,14 @@ KernelCase bn_case(const Spec& s) {
   return c;
 }
 
-void add_passes(std::vector<KernelCase>& cases, int64_t N, int64_t C, int64_t HW, bool emulator, bool affine) {
+void add_passes(std::vector<KernelCase>& cases, int64_t N, int64_t C, int64_t HW, bool emulator, bool affine,
+                cpu::ChannelLayout layout = cpu::ChannelLayout::nchw) {
   for (bool relu : {false, true}) {
-    cases.push_back(bn_case({Pass::train_forward, relu, affine, N, C, HW, emulator}));
-    cases.push_back(bn_case({Pass::train_backward, relu, affine, N, C, HW, emulator}));
+    cases.push_back(bn_case({Pass::train_forward, relu, affine, N, C, HW, emulator, layout}));
+    cases.push_back(bn_case({Pass::train_backward, relu, affine, N, C, HW, emulator, layout}));
   }
-  cases.push_back(bn_case({Pass::eval_forward, false, affine, N, C, HW, emulator}));
-  cases.push_back(bn_case({Pass::eval_backward, false, affine, N, C, HW, emulator}));
+  cases.push_back(bn_case({Pass::eval_forward, false, affine, N, C, HW, emulator, layout}));
+  cases.push_back(bn_case({Pass::eval_backward, false, affine, N, C, HW, emulator, layout}));
 }
 
 // Ragged: HW = 1 is BatchNorm1d; M = 2·300 > 256 threads takes a second lap on the device;
@@ -225,16 +233,23 @@ std::vector<KernelCase> test_cases(const SuiteOptions& opt) {
   std::vector<KernelCase> cases;
   for (const Shape& sh : shapes)
     for (bool affine : {true, false}) add_passes(cases, sh.N, sh.C, sh.HW, true, affine);
+  // nChw16c: one channel block, and three blocks of a ragged plane (HW = 1 is the NCHW layout).
+  for (bool affine : {true, false}) {
+    add_passes(cases, 3, 16, 7, false, affine, cpu::ChannelLayout::nChw16c);
+    add_passes(cases, 2, 48, 33, false, affine, cpu::ChannelLayout::nChw16c);
+  }
   return cases;
 }
 
 // ResNet-18 width 16 on CIFAR at batch 256: layer1 (16 channels of 32×32) and layer4 (128 of
-// 4×4), and the SSL projector's BatchNorm1d (2048 features); then the emulator at (8, 16, 256).
+// 4×4), each in NCHW and nChw16c, and the SSL projector's BatchNorm1d (2048 features); then the emulator at (8, 16, 256).
 std::vector<KernelCase> bench_cases(const SuiteOptions& opt) {
   const int64_t batch = opt.quick ? 32 : 256;
   std::vector<KernelCase> cases;
   add_passes(cases, batch, 16, 1024, false, true);
+  add_passes(cases, batch, 16, 1024, false, true, cpu::ChannelLayout::nChw16c);
   add_passes(cases, batch, 128, 16, false, true);
+  add_passes(cases, batch, 128, 16, false, true, cpu::ChannelLayout::nChw16c);
   add_passes(cases, batch, 2048, 1, false, true);
   add_passes(cases, opt.quick ? 4 : 8, 16, 256, true, true);
   return cases;

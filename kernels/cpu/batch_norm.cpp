@@ -13,17 +13,17 @@ namespace bt::cpu {
 template <class T>
 void batch_norm_forward_train_ref(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                                   const T* beta, T eps, T momentum, T* y, T* save_mean,
-                                  T* save_invstd, T* running_mean, T* running_var) {
+                                  T* save_invstd, T* running_mean, T* running_var, ChannelLayout layout) {
   const int64_t M = N * HW;
   for (int64_t c = 0; c < C; ++c) {
     double s = 0;
     for (int64_t n = 0; n < N; ++n)
-      for (int64_t i = 0; i < HW; ++i) s += x[(n * C + c) * HW + i];
+      for (int64_t i = 0; i < HW; ++i) s += x[channel_offset(layout, C, HW, n, c, i)];
     const double mean = s / double(M);
     double q = 0;
     for (int64_t n = 0; n < N; ++n)
       for (int64_t i = 0; i < HW; ++i) {
-        const double d = x[(n * C + c) * HW + i] - mean;
+        const double d = x[channel_offset(layout, C, HW, n, c, i)] - mean;
         q += d * d;
       }
     const double var = q / double(M);
@@ -31,7 +31,7 @@ void batch_norm_forward_train_ref(int64_t N, int64_t C, int64_t HW, const T* x, 
     const double g = gamma ? double(gamma[c]) : 1.0, b = beta ? double(beta[c]) : 0.0;
     for (int64_t n = 0; n < N; ++n)
       for (int64_t i = 0; i < HW; ++i) {
-        const int64_t k = (n * C + c) * HW + i;
+        const int64_t k = channel_offset(layout, C, HW, n, c, i);
         y[k] = T(g * (x[k] - mean) * invstd + b);
       }
     save_mean[c] = T(mean);
@@ -48,7 +48,7 @@ void batch_norm_forward_train_ref(int64_t N, int64_t C, int64_t HW, const T* x, 
 template <class T>
 void batch_norm_backward_train_ref(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                    const T* gamma, const T* save_mean, const T* save_invstd,
-                                   T* dx, T* dgamma, T* dbeta) {
+                                   T* dx, T* dgamma, T* dbeta, ChannelLayout layout) {
   const double M = double(N * HW);
   for (int64_t c = 0; c < C; ++c) {
     const double mean = save_mean[c], invstd = save_invstd[c];
@@ -56,14 +56,14 @@ void batch_norm_backward_train_ref(int64_t N, int64_t C, int64_t HW, const T* dy
     double sdy = 0, sdyxh = 0;  // Σ dy, Σ dy x̂
     for (int64_t n = 0; n < N; ++n)
       for (int64_t i = 0; i < HW; ++i) {
-        const int64_t k = (n * C + c) * HW + i;
+        const int64_t k = channel_offset(layout, C, HW, n, c, i);
         sdy += dy[k];
         sdyxh += dy[k] * (x[k] - mean) * invstd;
       }
     // dx = γ invstd / M · (M dy − Σ dy − x̂ Σ(dy x̂))
     for (int64_t n = 0; n < N; ++n)
       for (int64_t i = 0; i < HW; ++i) {
-        const int64_t k = (n * C + c) * HW + i;
+        const int64_t k = channel_offset(layout, C, HW, n, c, i);
         const double xh = (x[k] - mean) * invstd;
         dx[k] = T(g * invstd / M * (M * dy[k] - sdy - xh * sdyxh));
       }
@@ -75,14 +75,14 @@ void batch_norm_backward_train_ref(int64_t N, int64_t C, int64_t HW, const T* dy
 template <class T>
 void batch_norm_forward_eval_ref(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                                  const T* beta, const T* running_mean, const T* running_var,
-                                 T eps, T* y) {
+                                 T eps, T* y, ChannelLayout layout) {
   for (int64_t c = 0; c < C; ++c) {
     const double mean = running_mean[c];
     const double invstd = 1.0 / std::sqrt(double(running_var[c]) + double(eps));
     const double g = gamma ? double(gamma[c]) : 1.0, b = beta ? double(beta[c]) : 0.0;
     for (int64_t n = 0; n < N; ++n)
       for (int64_t i = 0; i < HW; ++i) {
-        const int64_t k = (n * C + c) * HW + i;
+        const int64_t k = channel_offset(layout, C, HW, n, c, i);
         y[k] = T(g * (x[k] - mean) * invstd + b);
       }
   }
@@ -91,7 +91,7 @@ void batch_norm_forward_eval_ref(int64_t N, int64_t C, int64_t HW, const T* x, c
 template <class T>
 void batch_norm_backward_eval_ref(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                   const T* gamma, const T* running_mean, const T* running_var,
-                                  T eps, T* dx, T* dgamma, T* dbeta) {
+                                  T eps, T* dx, T* dgamma, T* dbeta, ChannelLayout layout) {
   for (int64_t c = 0; c < C; ++c) {
     const double mean = running_mean[c];
     const double invstd = 1.0 / std::sqrt(double(running_var[c]) + double(eps));
@@ -99,7 +99,7 @@ void batch_norm_backward_eval_ref(int64_t N, int64_t C, int64_t HW, const T* dy,
     double sdy = 0, sdyxh = 0;
     for (int64_t n = 0; n < N; ++n)
       for (int64_t i = 0; i < HW; ++i) {
-        const int64_t k = (n * C + c) * HW + i;
+        const int64_t k = channel_offset(layout, C, HW, n, c, i);
         sdy += dy[k];
         sdyxh += dy[k] * (x[k] - mean) * invstd;
         dx[k] = T(dy[k] * g * invstd);
@@ -147,6 +147,23 @@ std::pair<double, double> blocked_sums(int64_t n, Add add) {
   return {a, b};
 }
 
+// The nChw16c form of blocked_sums: per lane l < 16 of one channel block (HW positions of 16
+// interleaved channels), (Σ_i fa(16i + l), Σ_i fb(16i + l)) into a[l], b[l]; add(k, l, sa, sb)
+// adds both terms of element k, lane l. SIMD over the 16 lanes, Block positions summed in T.
+template <class T, int64_t Block, class Add>
+void lane_sums(int64_t HW, Add add, double* a, double* b) {
+  constexpr int64_t L = kChannelBlock;
+  for (int64_t l = 0; l < L; ++l) a[l] = b[l] = 0;
+  for (int64_t i0 = 0; i0 < HW; i0 += Block) {
+    const int64_t i1 = std::min(HW, i0 + Block);
+    T sa[L] = {}, sb[L] = {};
+    for (int64_t i = i0; i < i1; ++i)
+#pragma omp simd
+      for (int64_t l = 0; l < L; ++l) add(i * L + l, l, sa[l], sb[l]);
+    for (int64_t l = 0; l < L; ++l) a[l] += sa[l], b[l] += sb[l];
+  }
+}
+
 template <class T, bool Relu>
 inline T masked(T g, const T* y, int64_t i) {
   return Relu && !(y[i] > T(0)) ? T(0) : g;
@@ -154,7 +171,8 @@ inline T masked(T g, const T* y, int64_t i) {
 
 // Per-channel mean and biased variance of x (N, C, HW) -> mean, var (C).
 template <class T>
-void channel_stats(int64_t N, int64_t C, int64_t HW, const T* x, double* mean, double* var) {
+void channel_stats(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const T* x, double* mean,
+                   double* var) {
   const bool par = N * C * HW >= kParallelMin;
   const double M = double(N * HW);
   if (HW == 1) {
@@ -183,17 +201,35 @@ void channel_stats(int64_t N, int64_t C, int64_t HW, const T* x, double* mean, d
   // Row mean m_r and M2_r = Σ (x − m_r)², then per channel (exact decomposition of the sum of
   // squares into within-row and between-row parts):
   //   mean = Σ_n m_r / N,   M·var = Σ_n M2_r + HW Σ_n (m_r − mean)².
-  std::vector<double> rmean(N * C), rm2(N * C);
+  std::vector<double> rmean(N * C), rm2(N * C);  // row (n, c) at n·C + c in both layouts
+  if (layout == ChannelLayout::nChw16c) {
+    // Block r = (n, c / 16) holds rows n·C + 16r' .. +15 interleaved: r·16 + l = n·C + c.
 #pragma omp parallel for schedule(static) if (par)
-  for (int64_t r = 0; r < N * C; ++r) {
-    const T* row = x + r * HW;
-    const double m = blocked_sums<T, 256>(HW, [=](int64_t i, T& s, T&) { s += row[i]; }).first / HW;
-    const T mt = T(m);
-    const double q =
-        blocked_sums<T, 256>(HW, [=](int64_t i, T& q, T&) { q += (row[i] - mt) * (row[i] - mt); })
-            .first;
-    rmean[r] = m;  // q is about mt, m rounded to T: too large by HW·(m − mt)², negligible
-    rm2[r] = q;
+    for (int64_t r = 0; r < N * C / kChannelBlock; ++r) {
+      const T* blk = x + r * kChannelBlock * HW;
+      double m[kChannelBlock], q[kChannelBlock], unused[kChannelBlock];
+      lane_sums<T, 256>(HW, [=](int64_t k, int64_t, T& s, T&) { s += blk[k]; }, m, unused);
+      T mt[kChannelBlock];
+      for (int64_t l = 0; l < kChannelBlock; ++l) mt[l] = T(m[l] /= double(HW));
+      lane_sums<T, 256>(HW, [&](int64_t k, int64_t l, T& s, T&) { s += (blk[k] - mt[l]) * (blk[k] - mt[l]); }, q,
+                        unused);
+      for (int64_t l = 0; l < kChannelBlock; ++l) {
+        rmean[r * kChannelBlock + l] = m[l];
+        rm2[r * kChannelBlock + l] = q[l];
+      }
+    }
+  } else {
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t r = 0; r < N * C; ++r) {
+      const T* row = x + r * HW;
+      const double m = blocked_sums<T, 256>(HW, [=](int64_t i, T& s, T&) { s += row[i]; }).first / HW;
+      const T mt = T(m);
+      const double q =
+          blocked_sums<T, 256>(HW, [=](int64_t i, T& q, T&) { q += (row[i] - mt) * (row[i] - mt); })
+              .first;
+      rmean[r] = m;  // q is about mt, m rounded to T: too large by HW·(m − mt)², negligible
+      rm2[r] = q;
+    }
   }
   for (int64_t c = 0; c < C; ++c) {
     double s = 0, q = 0;
@@ -210,8 +246,8 @@ void channel_stats(int64_t N, int64_t C, int64_t HW, const T* x, double* mean, d
 // Per channel Σ dy' and Σ dy' (x − mean), dy' = dy masked by (y > 0) when Relu.
 //   dy, x, y (N, C, HW); mean (C) -> sdy, sdx (C)
 template <class T, bool Relu>
-void channel_grad_sums(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x, const T* y,
-                       const T* mean, double* sdy, double* sdx) {
+void channel_grad_sums(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
+                       const T* y, const T* mean, double* sdy, double* sdx) {
   const bool par = N * C * HW >= kParallelMin;
   if (HW == 1) {
 #pragma omp parallel for schedule(static) if (par)
@@ -234,18 +270,31 @@ void channel_grad_sums(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x
     }
     return;
   }
-  std::vector<double> ra(N * C), rb(N * C);  // per-row partial sums
+  std::vector<double> ra(N * C), rb(N * C);  // per-row partial sums, row (n, c) at n·C + c
+  if (layout == ChannelLayout::nChw16c) {
 #pragma omp parallel for schedule(static) if (par)
-  for (int64_t r = 0; r < N * C; ++r) {
-    const int64_t o = r * HW;
-    const T mu = mean[r % C];
-    const auto [a, b] = blocked_sums<T, 32>(HW, [=](int64_t i, T& sa, T& sb) {
-      const T g = masked<T, Relu>(dy[o + i], y, o + i);
-      sa += g;
-      sb += g * (x[o + i] - mu);
-    });
-    ra[r] = a;
-    rb[r] = b;
+    for (int64_t r = 0; r < N * C / kChannelBlock; ++r) {
+      const int64_t o = r * kChannelBlock * HW, c0 = (r % (C / kChannelBlock)) * kChannelBlock;
+      const T* mu = mean + c0;
+      lane_sums<T, 32>(HW, [=](int64_t k, int64_t l, T& sa, T& sb) {
+        const T g = masked<T, Relu>(dy[o + k], y, o + k);
+        sa += g;
+        sb += g * (x[o + k] - mu[l]);
+      }, ra.data() + r * kChannelBlock, rb.data() + r * kChannelBlock);
+    }
+  } else {
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t r = 0; r < N * C; ++r) {
+      const int64_t o = r * HW;
+      const T mu = mean[r % C];
+      const auto [a, b] = blocked_sums<T, 32>(HW, [=](int64_t i, T& sa, T& sb) {
+        const T g = masked<T, Relu>(dy[o + i], y, o + i);
+        sa += g;
+        sb += g * (x[o + i] - mu);
+      });
+      ra[r] = a;
+      rb[r] = b;
+    }
   }
   for (int64_t c = 0; c < C; ++c) {
     double a = 0, b = 0;
@@ -260,8 +309,8 @@ void channel_grad_sums(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x
 // (x·scale + shift) and the backward (a dy' + b x + k). out may alias u (elementwise).
 //   u, v, y, out (N, C, HW); p, q, k (C)
 template <class T, bool MaskIn, bool ReluOut>
-void channel_axpb(int64_t N, int64_t C, int64_t HW, const T* u, const T* v, const T* y,
-                  const T* p, const T* q, const T* k, T* out) {
+void channel_axpb(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const T* u, const T* v,
+                  const T* y, const T* p, const T* q, const T* k, T* out) {
   auto f = [=](int64_t i, T pc, T qc, T kc) {
     const T r = pc * masked<T, MaskIn>(u[i], y, i) + (v ? qc * v[i] : T(0)) + kc;
     return ReluOut ? std::max(r, T(0)) : r;
@@ -276,6 +325,20 @@ void channel_axpb(int64_t N, int64_t C, int64_t HW, const T* u, const T* v, cons
     }
     return;
   }
+  if (layout == ChannelLayout::nChw16c) {
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t r = 0; r < N * C / kChannelBlock; ++r) {
+      const int64_t o = r * kChannelBlock * HW, c0 = (r % (C / kChannelBlock)) * kChannelBlock;
+      const T *pc = p + c0, *qc = v ? q + c0 : nullptr, *kc = k + c0;
+      for (int64_t i = 0; i < HW; ++i)
+#pragma omp simd
+        for (int64_t l = 0; l < kChannelBlock; ++l) {
+          const int64_t e = o + i * kChannelBlock + l;
+          out[e] = f(e, pc[l], qc ? qc[l] : T(0), kc[l]);
+        }
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t r = 0; r < N * C; ++r) {
     const int64_t o = r * HW, c = r % C;
@@ -286,13 +349,13 @@ void channel_axpb(int64_t N, int64_t C, int64_t HW, const T* u, const T* v, cons
 }
 
 template <class T, bool Relu>
-void forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma, const T* beta,
-                   T eps, T momentum, T* y, T* save_mean, T* save_invstd, T* running_mean,
+void forward_train(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
+                   const T* beta, T eps, T momentum, T* y, T* save_mean, T* save_invstd, T* running_mean,
                    T* running_var) {
   const int64_t M = N * HW;
   std::vector<double> mean(C), var(C);
   std::vector<T> scale(C), shift(C);
-  channel_stats(N, C, HW, x, mean.data(), var.data());
+  channel_stats(layout, N, C, HW, x, mean.data(), var.data());
   for (int64_t c = 0; c < C; ++c) {
     const double invstd = 1.0 / std::sqrt(var[c] + double(eps));
     const double g = gamma ? double(gamma[c]) : 1.0, b = beta ? double(beta[c]) : 0.0;
@@ -307,7 +370,7 @@ void forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
       running_var[c] = T((1 - m) * running_var[c] + m * unbiased);
     }
   }
-  channel_axpb<T, false, Relu>(N, C, HW, x, nullptr, nullptr, scale.data(), nullptr,
+  channel_axpb<T, false, Relu>(layout, N, C, HW, x, nullptr, nullptr, scale.data(), nullptr,
                               shift.data(), y);
 }
 
@@ -316,7 +379,7 @@ void forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
 //           k = −γ invstd Σdy/M − b·mean  (the formula in the header, expanded in x).
 // Eval:     dx = γ invstd dy (b = k = 0).
 template <class T, bool Relu, class Stats>
-void backward(bool train, int64_t N, int64_t C, int64_t HW, const T* dy, const T* x, const T* y,
+void backward(ChannelLayout layout, bool train, int64_t N, int64_t C, int64_t HW, const T* dy, const T* x, const T* y,
               const T* gamma, Stats stats, T* dx, T* dgamma, T* dbeta) {
   const double M = double(N * HW);
   std::vector<T> mean(C), a(C), b(C), k(C);
@@ -327,7 +390,7 @@ void backward(bool train, int64_t N, int64_t C, int64_t HW, const T* dy, const T
     invstd[c] = is;
   }
   if (train || dgamma || dbeta)
-    channel_grad_sums<T, Relu>(N, C, HW, dy, x, y, mean.data(), sdy.data(), sdx.data());
+    channel_grad_sums<T, Relu>(layout, N, C, HW, dy, x, y, mean.data(), sdy.data(), sdx.data());
   for (int64_t c = 0; c < C; ++c) {
     const double g = gamma ? double(gamma[c]) : 1.0, is = invstd[c];
     const double bc = train ? -g * is * is * is * sdx[c] / M : 0.0;
@@ -337,7 +400,7 @@ void backward(bool train, int64_t N, int64_t C, int64_t HW, const T* dy, const T
     if (dgamma) dgamma[c] = T(is * sdx[c]);  // Σ dy x̂ = invstd Σ dy (x − mean)
     if (dbeta) dbeta[c] = T(sdy[c]);
   }
-  channel_axpb<T, Relu, false>(N, C, HW, dy, train ? x : nullptr, y, a.data(), b.data(),
+  channel_axpb<T, Relu, false>(layout, N, C, HW, dy, train ? x : nullptr, y, a.data(), b.data(),
                                k.data(), dx);
 }
 
@@ -359,39 +422,39 @@ auto running_stats(const T* running_mean, const T* running_var, T eps) {
 template <class T>
 void batch_norm_forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                               const T* beta, T eps, T momentum, T* y, T* save_mean,
-                              T* save_invstd, T* running_mean, T* running_var) {
-  forward_train<T, false>(N, C, HW, x, gamma, beta, eps, momentum, y, save_mean, save_invstd,
+                              T* save_invstd, T* running_mean, T* running_var, ChannelLayout layout) {
+  forward_train<T, false>(layout, N, C, HW, x, gamma, beta, eps, momentum, y, save_mean, save_invstd,
                           running_mean, running_var);
 }
 
 template <class T>
 void batch_norm_relu_forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                                    const T* beta, T eps, T momentum, T* y, T* save_mean,
-                                   T* save_invstd, T* running_mean, T* running_var) {
-  forward_train<T, true>(N, C, HW, x, gamma, beta, eps, momentum, y, save_mean, save_invstd,
+                                   T* save_invstd, T* running_mean, T* running_var, ChannelLayout layout) {
+  forward_train<T, true>(layout, N, C, HW, x, gamma, beta, eps, momentum, y, save_mean, save_invstd,
                          running_mean, running_var);
 }
 
 template <class T>
 void batch_norm_backward_train(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                const T* gamma, const T* save_mean, const T* save_invstd, T* dx,
-                               T* dgamma, T* dbeta) {
-  backward<T, false>(true, N, C, HW, dy, x, static_cast<const T*>(nullptr), gamma,
+                               T* dgamma, T* dbeta, ChannelLayout layout) {
+  backward<T, false>(layout, true, N, C, HW, dy, x, static_cast<const T*>(nullptr), gamma,
                      saved_stats(save_mean, save_invstd), dx, dgamma, dbeta);
 }
 
 template <class T>
 void batch_norm_relu_backward_train(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                     const T* y, const T* gamma, const T* save_mean,
-                                    const T* save_invstd, T* dx, T* dgamma, T* dbeta) {
-  backward<T, true>(true, N, C, HW, dy, x, y, gamma, saved_stats(save_mean, save_invstd), dx,
+                                    const T* save_invstd, T* dx, T* dgamma, T* dbeta, ChannelLayout layout) {
+  backward<T, true>(layout, true, N, C, HW, dy, x, y, gamma, saved_stats(save_mean, save_invstd), dx,
                     dgamma, dbeta);
 }
 
 template <class T>
 void batch_norm_forward_eval(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                              const T* beta, const T* running_mean, const T* running_var, T eps,
-                             T* y) {
+                             T* y, ChannelLayout layout) {
   std::vector<T> scale(C), shift(C);
   for (int64_t c = 0; c < C; ++c) {
     const double invstd = 1.0 / std::sqrt(double(running_var[c]) + double(eps));
@@ -399,40 +462,40 @@ void batch_norm_forward_eval(int64_t N, int64_t C, int64_t HW, const T* x, const
     scale[c] = T(g * invstd);
     shift[c] = T(b - double(running_mean[c]) * g * invstd);
   }
-  channel_axpb<T, false, false>(N, C, HW, x, nullptr, nullptr, scale.data(), nullptr,
+  channel_axpb<T, false, false>(layout, N, C, HW, x, nullptr, nullptr, scale.data(), nullptr,
                                 shift.data(), y);
 }
 
 template <class T>
 void batch_norm_backward_eval(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                               const T* gamma, const T* running_mean, const T* running_var, T eps,
-                              T* dx, T* dgamma, T* dbeta) {
-  backward<T, false>(false, N, C, HW, dy, x, static_cast<const T*>(nullptr), gamma,
+                              T* dx, T* dgamma, T* dbeta, ChannelLayout layout) {
+  backward<T, false>(layout, false, N, C, HW, dy, x, static_cast<const T*>(nullptr), gamma,
                      running_stats(running_mean, running_var, eps), dx, dgamma, dbeta);
 }
 
-#define BT_INSTANTIATE(T)                                                                       \
-  template void batch_norm_forward_train_ref<T>(int64_t, int64_t, int64_t, const T*, const T*,  \
-                                                const T*, T, T, T*, T*, T*, T*, T*);            \
-  template void batch_norm_forward_train<T>(int64_t, int64_t, int64_t, const T*, const T*,      \
-                                            const T*, T, T, T*, T*, T*, T*, T*);                \
-  template void batch_norm_relu_forward_train<T>(int64_t, int64_t, int64_t, const T*, const T*, \
-                                                 const T*, T, T, T*, T*, T*, T*, T*);           \
-  template void batch_norm_backward_train_ref<T>(int64_t, int64_t, int64_t, const T*, const T*, \
-                                                 const T*, const T*, const T*, T*, T*, T*);     \
-  template void batch_norm_backward_train<T>(int64_t, int64_t, int64_t, const T*, const T*,     \
-                                             const T*, const T*, const T*, T*, T*, T*);         \
-  template void batch_norm_relu_backward_train<T>(int64_t, int64_t, int64_t, const T*,          \
-                                                  const T*, const T*, const T*, const T*,       \
-                                                  const T*, T*, T*, T*);                        \
-  template void batch_norm_forward_eval_ref<T>(int64_t, int64_t, int64_t, const T*, const T*,   \
-                                               const T*, const T*, const T*, T, T*);            \
-  template void batch_norm_forward_eval<T>(int64_t, int64_t, int64_t, const T*, const T*,       \
-                                           const T*, const T*, const T*, T, T*);                \
-  template void batch_norm_backward_eval_ref<T>(int64_t, int64_t, int64_t, const T*, const T*,  \
-                                                const T*, const T*, const T*, T, T*, T*, T*);   \
-  template void batch_norm_backward_eval<T>(int64_t, int64_t, int64_t, const T*, const T*,      \
-                                            const T*, const T*, const T*, T, T*, T*, T*);
+#define BT_INSTANTIATE(T)                                                                                              \
+  template void batch_norm_forward_train_ref<T>(int64_t, int64_t, int64_t, const T*, const T*,                         \
+                                                const T*, T, T, T*, T*, T*, T*, T*, ChannelLayout);                    \
+  template void batch_norm_forward_train<T>(int64_t, int64_t, int64_t, const T*, const T*,                             \
+                                            const T*, T, T, T*, T*, T*, T*, T*, ChannelLayout);                        \
+  template void batch_norm_relu_forward_train<T>(int64_t, int64_t, int64_t, const T*, const T*,                        \
+                                                 const T*, T, T, T*, T*, T*, T*, T*, ChannelLayout);                   \
+  template void batch_norm_backward_train_ref<T>(int64_t, int64_t, int64_t, const T*, const T*,                        \
+                                                 const T*, const T*, const T*, T*, T*, T*, ChannelLayout);             \
+  template void batch_norm_backward_train<T>(int64_t, int64_t, int64_t, const T*, const T*,                            \
+                                             const T*, const T*, const T*, T*, T*, T*, ChannelLayout);                 \
+  template void batch_norm_relu_backward_train<T>(int64_t, int64_t, int64_t, const T*,                                 \
+                                                  const T*, const T*, const T*, const T*,                              \
+                                                  const T*, T*, T*, T*, ChannelLayout);                                \
+  template void batch_norm_forward_eval_ref<T>(int64_t, int64_t, int64_t, const T*, const T*,                          \
+                                               const T*, const T*, const T*, T, T*, ChannelLayout);                    \
+  template void batch_norm_forward_eval<T>(int64_t, int64_t, int64_t, const T*, const T*,                              \
+                                           const T*, const T*, const T*, T, T*, ChannelLayout);                        \
+  template void batch_norm_backward_eval_ref<T>(int64_t, int64_t, int64_t, const T*, const T*,                         \
+                                                const T*, const T*, const T*, T, T*, T*, T*, ChannelLayout);           \
+  template void batch_norm_backward_eval<T>(int64_t, int64_t, int64_t, const T*, const T*,                             \
+                                            const T*, const T*, const T*, T, T*, T*, T*, ChannelLayout);
 BT_INSTANTIATE(float)
 BT_INSTANTIATE(double)
 #undef BT_INSTANTIATE

@@ -9,8 +9,12 @@
 // gamma/beta may be nullptr (no affine: γ = 1, β = 0); dgamma/dbeta may be nullptr (not
 // computed). Every output is overwritten (=), never accumulated.
 // `*_ref` are plain loops accumulating in double; the versions without the suffix are the fast
-// path (OpenMP over rows or channel blocks, SIMD reductions, one fused elementwise pass).
+// path (OpenMP over rows or channel blocks, SIMD reductions, one fused elementwise pass). Both
+// take every (N, C, HW) buffer in `layout`: NCHW, or oneDNN's blocked nChw16c with C a multiple
+// of 16 (kernels/cpu/channel_layout.h).
 #include <cstdint>
+
+#include "kernels/cpu/channel_layout.h"
 
 namespace bt::cpu {
 
@@ -25,11 +29,13 @@ namespace bt::cpu {
 template <class T>
 void batch_norm_forward_train_ref(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                                   const T* beta, T eps, T momentum, T* y, T* save_mean,
-                                  T* save_invstd, T* running_mean, T* running_var);
+                                  T* save_invstd, T* running_mean, T* running_var,
+    ChannelLayout layout = ChannelLayout::nchw);
 template <class T>
 void batch_norm_forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                               const T* beta, T eps, T momentum, T* y, T* save_mean,
-                              T* save_invstd, T* running_mean, T* running_var);
+                              T* save_invstd, T* running_mean, T* running_var,
+    ChannelLayout layout = ChannelLayout::nchw);
 
 // Training backward (Ioffe & Szegedy 2015, §3; the form PyTorch's batch_norm_backward uses):
 //   dβ = Σ dy,  dγ = Σ dy x̂,
@@ -41,11 +47,13 @@ void batch_norm_forward_train(int64_t N, int64_t C, int64_t HW, const T* x, cons
 template <class T>
 void batch_norm_backward_train_ref(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                    const T* gamma, const T* save_mean, const T* save_invstd,
-                                   T* dx, T* dgamma, T* dbeta);
+                                   T* dx, T* dgamma, T* dbeta,
+    ChannelLayout layout = ChannelLayout::nchw);
 template <class T>
 void batch_norm_backward_train(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                const T* gamma, const T* save_mean, const T* save_invstd, T* dx,
-                               T* dgamma, T* dbeta);
+                               T* dgamma, T* dbeta,
+    ChannelLayout layout = ChannelLayout::nchw);
 
 // Fused training BN + ReLU: y = max(0, γ x̂ + β), same arguments as batch_norm_forward_train.
 // Its backward masks dy with (y > 0), y being that forward's output (N, C, HW), then applies
@@ -53,22 +61,26 @@ void batch_norm_backward_train(int64_t N, int64_t C, int64_t HW, const T* dy, co
 template <class T>
 void batch_norm_relu_forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                                    const T* beta, T eps, T momentum, T* y, T* save_mean,
-                                   T* save_invstd, T* running_mean, T* running_var);
+                                   T* save_invstd, T* running_mean, T* running_var,
+    ChannelLayout layout = ChannelLayout::nchw);
 template <class T>
 void batch_norm_relu_backward_train(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                     const T* y, const T* gamma, const T* save_mean,
-                                    const T* save_invstd, T* dx, T* dgamma, T* dbeta);
+                                    const T* save_invstd, T* dx, T* dgamma, T* dbeta,
+    ChannelLayout layout = ChannelLayout::nchw);
 
 // Eval forward with the running statistics: y = γ (x − running_mean) / sqrt(running_var + eps) + β.
 //   x (N, C, HW) -> y (N, C, HW) (=); gamma, beta (C) or nullptr; running_mean, running_var (C)
 template <class T>
 void batch_norm_forward_eval_ref(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                                  const T* beta, const T* running_mean, const T* running_var,
-                                 T eps, T* y);
+                                 T eps, T* y,
+    ChannelLayout layout = ChannelLayout::nchw);
 template <class T>
 void batch_norm_forward_eval(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                              const T* beta, const T* running_mean, const T* running_var, T eps,
-                             T* y);
+                             T* y,
+    ChannelLayout layout = ChannelLayout::nchw);
 
 // Eval backward (the statistics are constants): with invstd = 1/sqrt(running_var + eps),
 //   dx = dy γ invstd,  dγ = Σ dy x̂,  dβ = Σ dy.
@@ -77,10 +89,12 @@ void batch_norm_forward_eval(int64_t N, int64_t C, int64_t HW, const T* x, const
 template <class T>
 void batch_norm_backward_eval_ref(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                   const T* gamma, const T* running_mean, const T* running_var,
-                                  T eps, T* dx, T* dgamma, T* dbeta);
+                                  T eps, T* dx, T* dgamma, T* dbeta,
+    ChannelLayout layout = ChannelLayout::nchw);
 template <class T>
 void batch_norm_backward_eval(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                               const T* gamma, const T* running_mean, const T* running_var, T eps,
-                              T* dx, T* dgamma, T* dbeta);
+                              T* dx, T* dgamma, T* dbeta,
+    ChannelLayout layout = ChannelLayout::nchw);
 
 }  // namespace bt::cpu

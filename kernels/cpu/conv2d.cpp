@@ -52,54 +52,54 @@ void check_shape(const Conv2dShape& s) {
   throw std::invalid_argument(std::string("conv2d: algo ") + to_string(algo) + " has no double version");
 }
 
+// The versions without a layouts argument work in NCHW.
+void check_plain(ConvAlgo algo, ConvLayouts layouts) {
+  if (layouts != ConvLayouts{})
+    throw std::invalid_argument(std::string("conv2d: algo ") + to_string(algo) + " takes NCHW activations only");
+}
+
 }  // namespace
-
-void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y) {
-  check_shape(s);
-  switch (algo) {
-    case ConvAlgo::reference: return conv2d_forward_ref(s, x, w, y);
-    case ConvAlgo::im2col: return conv2d_forward_im2col(s, x, w, y);
-    case ConvAlgo::dnnl_direct:
-    case ConvAlgo::dnnl_auto:
-    case ConvAlgo::dnnl_bf16: return conv2d_forward_dnnl(algo, s, x, w, y);
-  }
-}
-
-void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx) {
-  check_shape(s);
-  switch (algo) {
-    case ConvAlgo::reference: return conv2d_backward_data_ref(s, dy, w, dx);
-    case ConvAlgo::im2col: return conv2d_backward_data_im2col(s, dy, w, dx);
-    case ConvAlgo::dnnl_direct:
-    case ConvAlgo::dnnl_auto:
-    case ConvAlgo::dnnl_bf16: return conv2d_backward_data_dnnl(algo, s, dy, w, dx);
-  }
-}
-
-void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw) {
-  check_shape(s);
-  switch (algo) {
-    case ConvAlgo::reference: return conv2d_backward_weight_ref(s, x, dy, dw);
-    case ConvAlgo::im2col: return conv2d_backward_weight_im2col(s, x, dy, dw);
-    case ConvAlgo::dnnl_direct:
-    case ConvAlgo::dnnl_auto:
-    case ConvAlgo::dnnl_bf16: return conv2d_backward_weight_dnnl(algo, s, x, dy, dw);
-  }
-}
-
-namespace {
 
 bool is_dnnl(ConvAlgo a) { return a == ConvAlgo::dnnl_direct || a == ConvAlgo::dnnl_auto || a == ConvAlgo::dnnl_bf16; }
 
-}  // namespace
+bool conv2d_computes_nChw16c(ConvAlgo algo, const Conv2dShape& s) {
+  return is_dnnl(algo) && s.valid() && conv2d_dnnl_computes_nChw16c(algo, s);
+}
+
+void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y,
+                    ConvLayouts layouts) {
+  check_shape(s);
+  if (is_dnnl(algo)) return conv2d_forward_dnnl(algo, s, x, w, y, layouts);
+  check_plain(algo, layouts);
+  if (algo == ConvAlgo::reference) return conv2d_forward_ref(s, x, w, y);
+  conv2d_forward_im2col(s, x, w, y);
+}
+
+void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx,
+                          ConvLayouts layouts) {
+  check_shape(s);
+  if (is_dnnl(algo)) return conv2d_backward_data_dnnl(algo, s, dy, w, dx, layouts);
+  check_plain(algo, layouts);
+  if (algo == ConvAlgo::reference) return conv2d_backward_data_ref(s, dy, w, dx);
+  conv2d_backward_data_im2col(s, dy, w, dx);
+}
+
+void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw,
+                            ConvLayouts layouts) {
+  check_shape(s);
+  if (is_dnnl(algo)) return conv2d_backward_weight_dnnl(algo, s, x, dy, dw, layouts);
+  check_plain(algo, layouts);
+  if (algo == ConvAlgo::reference) return conv2d_backward_weight_ref(s, x, dy, dw);
+  conv2d_backward_weight_im2col(s, x, dy, dw);
+}
 
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
-                     const float* dy, const float* w, float* dx, float* dw) {
+                     const float* dy, const float* w, float* dx, float* dw, ConvLayouts layouts) {
   check_shape(s);
   if (dx && dw && is_dnnl(data_algo) && is_dnnl(weight_algo))
-    return conv2d_backward_dnnl(data_algo, weight_algo, s, x, dy, w, dx, dw);
-  if (dx) conv2d_backward_data(data_algo, s, dy, w, dx);
-  if (dw) conv2d_backward_weight(weight_algo, s, x, dy, dw);
+    return conv2d_backward_dnnl(data_algo, weight_algo, s, x, dy, w, dx, dw, layouts);
+  if (dx) conv2d_backward_data(data_algo, s, dy, w, dx, layouts);
+  if (dw) conv2d_backward_weight(weight_algo, s, x, dy, dw, layouts);
 }
 
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const double* x,

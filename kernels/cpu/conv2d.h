@@ -16,14 +16,19 @@
 
 namespace bt::cpu {
 
-void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y);
-void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx);
-void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw);
+// The float versions take `layouts` (the activations in NCHW or nChw16c); the oneDNN algos alone
+// accept nChw16c (the others throw std::invalid_argument).
+void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y,
+                    ConvLayouts layouts = {});
+void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx,
+                          ConvLayouts layouts = {});
+void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw,
+                            ConvLayouts layouts = {});
 
 // Both backward passes of one layer: dx by data_algo, dw by weight_algo; either output may be
 // null (not computed). With two oneDNN algos dy is reordered once for both (conv2d_dnnl.h).
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
-                     const float* dy, const float* w, float* dx, float* dw);
+                     const float* dy, const float* w, float* dx, float* dw, ConvLayouts layouts = {});
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const double* x,
                      const double* dy, const double* w, double* dx, double* dw);
 
@@ -40,5 +45,10 @@ ConvAlgo best_conv_algo(const Conv2dShape& s);
 // Under --precision bf16: dnnl_bf16 where oneDNN's bf16 kernel beats the float32 choice, else
 // that choice (which then computes in float32; the rules and figures are in conv2d.cpp).
 ConvAlgo best_conv_algo_bf16(const Conv2dShape& s, ConvPass pass);
+// dnnl_direct, dnnl_auto, dnnl_bf16: the versions that take nChw16c activations.
+bool is_dnnl(ConvAlgo algo);
+// Whether algo's forward computes y in nChw16c (a oneDNN algo whose primitive works in it): the
+// caller may then keep y blocked and save the reorder out, and the next layers' reorders in.
+bool conv2d_computes_nChw16c(ConvAlgo algo, const Conv2dShape& s);
 
 }  // namespace bt::cpu

@@ -39,6 +39,7 @@ struct Key {
   // backward_data: its copy of dy (in0) goes to kSharedDyArena; backward_weight: dy (in1) is
   // read from there, already in its layout, with no reorder (conv2d_backward_dnnl).
   bool shared_dy = false;
+  ConvLayouts layouts;
   auto operator<=>(const Key&) const = default;
 };
 
@@ -65,6 +66,8 @@ std::unique_ptr<Entry> build(const Key& key) {
   auto any_in = [in_t](const memory::dims& d) { return memory::desc(d, in_t, tag::any); };
   auto any = [](const memory::dims& d) { return memory::desc(d, memory::data_type::f32, tag::any); };
   auto plain = [](const memory::dims& d, tag t) { return memory::desc(d, memory::data_type::f32, t); };
+  auto act = [](ChannelLayout l) { return l == ChannelLayout::nChw16c ? tag::nChw16c : tag::nchw; };
+  const tag xt = act(key.layouts.x), yt = act(key.layouts.y);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
 
@@ -78,7 +81,7 @@ std::unique_ptr<Entry> build(const Key& key) {
   memory::desc scratch_md;
   if (key.pass == ConvPass::forward) {
     conv.prim = dnnl::convolution_forward(fwd);
-    user_md = {plain(xd, tag::nchw), plain(wd, tag::oihw), plain(yd, tag::nchw)};
+    user_md = {plain(xd, xt), plain(wd, tag::oihw), plain(yd, yt)};
     prim_md = {fwd.src_desc(), fwd.weights_desc(), fwd.dst_desc()};
     ids = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
     scratch_md = fwd.scratchpad_desc();
@@ -87,7 +90,7 @@ std::unique_ptr<Entry> build(const Key& key) {
     const dnnl::convolution_backward_data::primitive_desc pd(
         {alg, any(xd), any_in(wd), any_in(yd), strides, pad, pad}, attr, eng, fwd);
     conv.prim = dnnl::convolution_backward_data(pd);
-    user_md = {plain(yd, tag::nchw), plain(wd, tag::oihw), plain(xd, tag::nchw)};
+    user_md = {plain(yd, yt), plain(wd, tag::oihw), plain(xd, xt)};
     prim_md = {pd.diff_dst_desc(), pd.weights_desc(), pd.diff_src_desc()};
     ids = {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC};
     scratch_md = pd.scratchpad_desc();
@@ -96,7 +99,7 @@ std::unique_ptr<Entry> build(const Key& key) {
     const dnnl::convolution_backward_weights::primitive_desc pd(
         {alg, any_in(xd), any(wd), any_in(yd), strides, pad, pad}, attr, eng, fwd);
     conv.prim = dnnl::convolution_backward_weights(pd);
-    user_md = {plain(xd, tag::nchw), plain(yd, tag::nchw), plain(wd, tag::oihw)};
+    user_md = {plain(xd, xt), plain(yd, yt), plain(wd, tag::oihw)};
     prim_md = {pd.src_desc(), pd.diff_dst_desc(), pd.diff_weights_desc()};
     ids = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS};
     scratch_md = pd.scratchpad_desc();
@@ -137,6 +140,11 @@ Entry& lookup(Cache& c, const Key& key) {
   if (key.algo != ConvAlgo::dnnl_direct && key.algo != ConvAlgo::dnnl_auto && key.algo != ConvAlgo::dnnl_bf16)
     throw std::invalid_argument("conv2d_dnnl: algo must be dnnl_direct, dnnl_auto or dnnl_bf16");
   if (!key.s.valid()) throw std::invalid_argument("conv2d_dnnl: invalid shape " + key.s.str());
+  auto blocked_ok = [](ChannelLayout l, int64_t channels) {
+    return l == ChannelLayout::nchw || channels % kChannelBlock == 0;
+  };
+  if (!blocked_ok(key.layouts.x, key.s.C) || !blocked_ok(key.layouts.y, key.s.K))
+    throw std::invalid_argument("conv2d_dnnl: nChw16c needs channels in multiples of 16, got " + key.s.str());
   auto it = c.entries.find(key);
   if (it == c.entries.end()) it = c.entries.emplace(key, build(key)).first;
   return *it->second;
@@ -155,33 +163,44 @@ void execute(const Key& key, const float* in0, const float* in1, float* out) {
 
 }  // namespace
 
-void conv2d_forward_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y) {
-  execute({s, ConvPass::forward, algo}, x, w, y);
+void conv2d_forward_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y,
+                         ConvLayouts layouts) {
+  execute({s, ConvPass::forward, algo, false, layouts}, x, w, y);
 }
 
-void conv2d_backward_data_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx) {
-  execute({s, ConvPass::backward_data, algo}, dy, w, dx);
+void conv2d_backward_data_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx,
+                               ConvLayouts layouts) {
+  execute({s, ConvPass::backward_data, algo, false, layouts}, dy, w, dx);
 }
 
-void conv2d_backward_weight_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw) {
-  execute({s, ConvPass::backward_weight, algo}, x, dy, dw);
+void conv2d_backward_weight_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw,
+                                 ConvLayouts layouts) {
+  execute({s, ConvPass::backward_weight, algo, false, layouts}, x, dy, dw);
 }
 
 void conv2d_backward_dnnl(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
-                          const float* dy, const float* w, float* dx, float* dw) {
+                          const float* dy, const float* w, float* dx, float* dw, ConvLayouts layouts) {
   Cache& c = cache();
   std::lock_guard lock(c.mu);
-  const Key data{s, ConvPass::backward_data, data_algo}, weight{s, ConvPass::backward_weight, weight_algo};
+  const Key data{s, ConvPass::backward_data, data_algo, false, layouts};
+  const Key weight{s, ConvPass::backward_weight, weight_algo, false, layouts};
   const Entry &d = lookup(c, data), &wt = lookup(c, weight);
   const bool share = d.reordered[0] && wt.reordered[1] && d.prim_md[0] == wt.prim_md[1];
-  run_entry(c, lookup(c, {s, data.pass, data_algo, share}), dy, w, dx);
-  run_entry(c, lookup(c, {s, weight.pass, weight_algo, share}), x, dy, dw);
+  run_entry(c, lookup(c, {s, data.pass, data_algo, share, layouts}), dy, w, dx);
+  run_entry(c, lookup(c, {s, weight.pass, weight_algo, share, layouts}), x, dy, dw);
 }
 
-std::string conv2d_dnnl_impl(ConvAlgo algo, const Conv2dShape& s, ConvPass pass) {
+bool conv2d_dnnl_computes_nChw16c(ConvAlgo algo, const Conv2dShape& s) {
+  if (s.K % kChannelBlock != 0) return false;
   Cache& c = cache();
   std::lock_guard lock(c.mu);
-  return lookup(c, {s, pass, algo}).impl;
+  return !lookup(c, {s, ConvPass::forward, algo, false, {ChannelLayout::nchw, ChannelLayout::nChw16c}}).reordered[2];
+}
+
+std::string conv2d_dnnl_impl(ConvAlgo algo, const Conv2dShape& s, ConvPass pass, ConvLayouts layouts) {
+  Cache& c = cache();
+  std::lock_guard lock(c.mu);
+  return lookup(c, {s, pass, algo, false, layouts}).impl;
 }
 
 }  // namespace bt::cpu

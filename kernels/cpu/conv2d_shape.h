@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/cpu/channel_layout.h"
+
 namespace bt::cpu {
 
 struct Conv2dShape {
@@ -32,6 +34,12 @@ struct Conv2dShape {
 // float32 (the --precision bf16 compute of conv2d).
 enum class ConvAlgo { reference, im2col, dnnl_direct, dnnl_auto, dnnl_bf16 };
 enum class ConvPass { forward, backward_data, backward_weight };
+// The layouts of the activations: x and dx in `x`, y and dy in `y` (weights are always KCRS).
+// Only the oneDNN versions take nChw16c (kernels/cpu/channel_layout.h).
+struct ConvLayouts {
+  ChannelLayout x = ChannelLayout::nchw, y = ChannelLayout::nchw;
+  auto operator<=>(const ConvLayouts&) const = default;
+};
 
 const char* to_string(ConvAlgo algo);  // "reference", "im2col", "dnnl_direct", "dnnl_auto", "dnnl_bf16"
 const char* to_string(ConvPass pass);  // "fwd", "bwd_data", "bwd_weight"

@@ -93,16 +93,29 @@ void max_pool2d_backward(int64_t N, int64_t C, int64_t H, int64_t W, const PoolW
 }
 
 template <class T>
-void global_avg_pool_forward_ref(int64_t N, int64_t C, int64_t HW, const T* x, T* y) {
-  for (int64_t p = 0; p < N * C; ++p) {
-    double s = 0;
-    for (int64_t i = 0; i < HW; ++i) s += x[p * HW + i];
-    y[p] = T(s / double(HW));
-  }
+void global_avg_pool_forward_ref(int64_t N, int64_t C, int64_t HW, const T* x, T* y, ChannelLayout layout) {
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      double s = 0;
+      for (int64_t i = 0; i < HW; ++i) s += x[channel_offset(layout, C, HW, n, c, i)];
+      y[n * C + c] = T(s / double(HW));
+    }
 }
 
 template <class T>
-void global_avg_pool_forward(int64_t N, int64_t C, int64_t HW, const T* x, T* y) {
+void global_avg_pool_forward(int64_t N, int64_t C, int64_t HW, const T* x, T* y, ChannelLayout layout) {
+  if (layout == ChannelLayout::nChw16c) {  // per block (n, c/16): 16 lane sums over HW
+#pragma omp parallel for schedule(static) if (N * C * HW >= kParallelMin)
+    for (int64_t b = 0; b < N * C / kChannelBlock; ++b) {
+      const T* blk = x + b * kChannelBlock * HW;
+      T s[kChannelBlock] = {};
+      for (int64_t i = 0; i < HW; ++i)
+#pragma omp simd
+        for (int64_t l = 0; l < kChannelBlock; ++l) s[l] += blk[i * kChannelBlock + l];
+      for (int64_t l = 0; l < kChannelBlock; ++l) y[b * kChannelBlock + l] = s[l] / T(HW);  // = n·C + c
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (N * C * HW >= kParallelMin)
   for (int64_t p = 0; p < N * C; ++p) {
     T s = 0;
@@ -113,13 +126,26 @@ void global_avg_pool_forward(int64_t N, int64_t C, int64_t HW, const T* x, T* y)
 }
 
 template <class T>
-void global_avg_pool_backward_ref(int64_t N, int64_t C, int64_t HW, const T* dy, T* dx) {
-  for (int64_t p = 0; p < N * C; ++p)
-    for (int64_t i = 0; i < HW; ++i) dx[p * HW + i] = T(double(dy[p]) / double(HW));
+void global_avg_pool_backward_ref(int64_t N, int64_t C, int64_t HW, const T* dy, T* dx, ChannelLayout layout) {
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < HW; ++i) dx[channel_offset(layout, C, HW, n, c, i)] = T(double(dy[n * C + c]) / double(HW));
 }
 
 template <class T>
-void global_avg_pool_backward(int64_t N, int64_t C, int64_t HW, const T* dy, T* dx) {
+void global_avg_pool_backward(int64_t N, int64_t C, int64_t HW, const T* dy, T* dx, ChannelLayout layout) {
+  if (layout == ChannelLayout::nChw16c) {
+#pragma omp parallel for schedule(static) if (N * C * HW >= kParallelMin)
+    for (int64_t b = 0; b < N * C / kChannelBlock; ++b) {
+      T v[kChannelBlock];
+      for (int64_t l = 0; l < kChannelBlock; ++l) v[l] = dy[b * kChannelBlock + l] / T(HW);
+      T* blk = dx + b * kChannelBlock * HW;
+      for (int64_t i = 0; i < HW; ++i)
+#pragma omp simd
+        for (int64_t l = 0; l < kChannelBlock; ++l) blk[i * kChannelBlock + l] = v[l];
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (N * C * HW >= kParallelMin)
   for (int64_t p = 0; p < N * C; ++p) {
     const T v = dy[p] / T(HW);
@@ -137,10 +163,10 @@ void global_avg_pool_backward(int64_t N, int64_t C, int64_t HW, const T* dy, T* 
                                            const PoolWindow&, const T*, const T*, T*);           \
   template void max_pool2d_backward<T>(int64_t, int64_t, int64_t, int64_t, const PoolWindow&,    \
                                        const int32_t*, const T*, T*);                            \
-  template void global_avg_pool_forward_ref<T>(int64_t, int64_t, int64_t, const T*, T*);         \
-  template void global_avg_pool_forward<T>(int64_t, int64_t, int64_t, const T*, T*);             \
-  template void global_avg_pool_backward_ref<T>(int64_t, int64_t, int64_t, const T*, T*);        \
-  template void global_avg_pool_backward<T>(int64_t, int64_t, int64_t, const T*, T*);
+  template void global_avg_pool_forward_ref<T>(int64_t, int64_t, int64_t, const T*, T*, ChannelLayout);         \
+  template void global_avg_pool_forward<T>(int64_t, int64_t, int64_t, const T*, T*, ChannelLayout);             \
+  template void global_avg_pool_backward_ref<T>(int64_t, int64_t, int64_t, const T*, T*, ChannelLayout);        \
+  template void global_avg_pool_backward<T>(int64_t, int64_t, int64_t, const T*, T*, ChannelLayout);
 BT_INSTANTIATE(float)
 BT_INSTANTIATE(double)
 #undef BT_INSTANTIATE

@@ -4,6 +4,8 @@
 // suffix are the fast path (OpenMP over the N*C planes, window bounds clamped once per output).
 #include <cstdint>
 
+#include "kernels/cpu/channel_layout.h"
+
 namespace bt::cpu {
 
 // A 2-D pooling window: kernel, stride, padding per axis. Floor mode and dilation 1 (PyTorch's
@@ -36,18 +38,23 @@ template <class T>
 void max_pool2d_backward(int64_t N, int64_t C, int64_t H, int64_t W, const PoolWindow& win,
                          const int32_t* indices, const T* dy, T* dx);
 
-// Global average pool: y[n, c] = mean over H*W of x[n, c, :, :].
+// Global average pool: y[n, c] = mean over H*W of x[n, c, :, :]; x (and dx) in NCHW or nChw16c
+// (kernels/cpu/channel_layout.h), y (N, C).
 //   x (N, C, H*W) -> y (N, C) (=)
 template <class T>
-void global_avg_pool_forward_ref(int64_t N, int64_t C, int64_t HW, const T* x, T* y);
+void global_avg_pool_forward_ref(int64_t N, int64_t C, int64_t HW, const T* x, T* y,
+                                 ChannelLayout x_layout = ChannelLayout::nchw);
 template <class T>
-void global_avg_pool_forward(int64_t N, int64_t C, int64_t HW, const T* x, T* y);
+void global_avg_pool_forward(int64_t N, int64_t C, int64_t HW, const T* x, T* y,
+                             ChannelLayout x_layout = ChannelLayout::nchw);
 
 // Its backward: dx[n, c, i] = dy[n, c] / HW.
 //   dy (N, C) -> dx (N, C, H*W) (=)
 template <class T>
-void global_avg_pool_backward_ref(int64_t N, int64_t C, int64_t HW, const T* dy, T* dx);
+void global_avg_pool_backward_ref(int64_t N, int64_t C, int64_t HW, const T* dy, T* dx,
+                                  ChannelLayout dx_layout = ChannelLayout::nchw);
 template <class T>
-void global_avg_pool_backward(int64_t N, int64_t C, int64_t HW, const T* dy, T* dx);
+void global_avg_pool_backward(int64_t N, int64_t C, int64_t HW, const T* dy, T* dx,
+                              ChannelLayout dx_layout = ChannelLayout::nchw);
 
 }  // namespace bt::cpu
