@@ -66,31 +66,40 @@ bool conv2d_computes_nChw16c(ConvAlgo algo, const Conv2dShape& s) {
   return is_dnnl(algo) && s.valid() && conv2d_dnnl_computes_nChw16c(algo, s);
 }
 
+namespace {
+
+// One float pass: the oneDNN version in any layouts, else the reference or im2col in NCHW.
+template <class Ref, class Im2col, class Dnnl>
+void run_pass(ConvAlgo algo, const Conv2dShape& s, ConvLayouts layouts, Ref ref, Im2col im2col, Dnnl dnnl) {
+  check_shape(s);
+  if (is_dnnl(algo)) return dnnl();
+  check_plain(algo, layouts);
+  if (algo == ConvAlgo::reference) return ref();
+  im2col();
+}
+
+}  // namespace
+
 void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y,
                     ConvLayouts layouts) {
-  check_shape(s);
-  if (is_dnnl(algo)) return conv2d_forward_dnnl(algo, s, x, w, y, layouts);
-  check_plain(algo, layouts);
-  if (algo == ConvAlgo::reference) return conv2d_forward_ref(s, x, w, y);
-  conv2d_forward_im2col(s, x, w, y);
+  run_pass(
+      algo, s, layouts, [&] { conv2d_forward_ref(s, x, w, y); }, [&] { conv2d_forward_im2col(s, x, w, y); },
+      [&] { conv2d_forward_dnnl(algo, s, x, w, y, layouts); });
 }
 
 void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx,
                           ConvLayouts layouts) {
-  check_shape(s);
-  if (is_dnnl(algo)) return conv2d_backward_data_dnnl(algo, s, dy, w, dx, layouts);
-  check_plain(algo, layouts);
-  if (algo == ConvAlgo::reference) return conv2d_backward_data_ref(s, dy, w, dx);
-  conv2d_backward_data_im2col(s, dy, w, dx);
+  run_pass(
+      algo, s, layouts, [&] { conv2d_backward_data_ref(s, dy, w, dx); },
+      [&] { conv2d_backward_data_im2col(s, dy, w, dx); }, [&] { conv2d_backward_data_dnnl(algo, s, dy, w, dx, layouts); });
 }
 
 void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw,
                             ConvLayouts layouts) {
-  check_shape(s);
-  if (is_dnnl(algo)) return conv2d_backward_weight_dnnl(algo, s, x, dy, dw, layouts);
-  check_plain(algo, layouts);
-  if (algo == ConvAlgo::reference) return conv2d_backward_weight_ref(s, x, dy, dw);
-  conv2d_backward_weight_im2col(s, x, dy, dw);
+  run_pass(
+      algo, s, layouts, [&] { conv2d_backward_weight_ref(s, x, dy, dw); },
+      [&] { conv2d_backward_weight_im2col(s, x, dy, dw); },
+      [&] { conv2d_backward_weight_dnnl(algo, s, x, dy, dw, layouts); });
 }
 
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
