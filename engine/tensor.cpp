@@ -51,7 +51,7 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device, Layout layout) {
   for (int64_t d : shape) BT_CHECK(d >= 0, "negative dimension in shape ", shape_str(shape));
-  BT_CHECK(layout == Layout::strided || (shape.size() == 4 && shape[1] % 16 == 0 && device == Device::cpu),
+  BT_CHECK(layout == Layout::strided || (shape.size() == 4 && shape[1] % cpu::kChannelBlock == 0 && device == Device::cpu),
            "an nChw16c tensor is a cpu (N, C, H, W) tensor with C a multiple of 16, not ", shape_str(shape),
            " on ", device_name(device));
   auto impl = std::make_shared<TensorImpl>();

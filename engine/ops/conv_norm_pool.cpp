@@ -3,7 +3,6 @@
 // kernels/cuda (batch_norm, pool). conv2d on cuda is cuDNN, on simt our conv2d.cu
 // (engine/device.h).
 #include <memory>
-#include <type_traits>
 
 #include "engine/device.h"
 #include "engine/ops.h"
@@ -40,7 +39,7 @@ struct ConvAlgos {
 ConvAlgos conv_algos(DType dtype, const cpu::Conv2dShape& s, Layout x_layout) {
   using cpu::ConvPass;
   if (dtype == DType::f64) return {cpu::ConvAlgo::im2col, cpu::ConvAlgo::im2col, cpu::ConvAlgo::im2col};
-  if (x_layout == Layout::nChw16c && s.R * s.S == 1 && s.K % 16 == 0 && g_blocked_activations)
+  if (x_layout == Layout::nChw16c && s.R * s.S == 1 && s.K % cpu::kChannelBlock == 0 && g_blocked_activations)
     return {cpu::ConvAlgo::dnnl_direct, cpu::ConvAlgo::dnnl_direct, cpu::ConvAlgo::dnnl_direct};
   if (compute_precision() == Precision::bf16)
     return {cpu::best_conv_algo_bf16(s, ConvPass::forward), cpu::best_conv_algo_bf16(s, ConvPass::backward_data),
@@ -91,7 +90,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
   // The layouts the kernels work in: x_layout for x and dx, y_layout for y and dy.
   const Layout x_layout = dnnl ? x.layout() : Layout::strided;
   const Layout y_layout = dnnl && cpu::conv2d_computes_nChw16c(algo.forward, s) ? Layout::nChw16c : Layout::strided;
-  const Layout out_layout = blocked && s.K % 16 == 0 ? Layout::nChw16c : y_layout;
+  const Layout out_layout = blocked && s.K % cpu::kChannelBlock == 0 ? Layout::nChw16c : y_layout;
   const cpu::ConvLayouts layouts{channel_layout(x_layout), channel_layout(y_layout)};
   Tensor xc = x.to(x_layout).dense().detach(), wc = w.contiguous().detach();
   Tensor y = Tensor::empty({s.N, s.K, s.P(), s.Q()}, x.dtype(), x.device(), y_layout);
@@ -99,10 +98,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
   else
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      if constexpr (std::is_same_v<T, float>)
-        cpu::conv2d_forward(algo.forward, s, xc.dense_data<T>(), wc.data<T>(), y.dense_data<T>(), layouts);
-      else
-        cpu::conv2d_forward(algo.forward, s, xc.data<T>(), wc.data<T>(), y.data<T>());
+      cpu::conv2d_forward(algo.forward, s, xc.dense_data<T>(), wc.data<T>(), y.dense_data<T>(), layouts);
     });
   if (out_layout != y_layout) y = y.to(out_layout).detach();  // not recorded: y gets the conv2d node
   return record(y, "conv2d", {x, w}, [s, dev, on_device, algo, layouts, x_layout, y_layout, xc, wc, x,
@@ -116,13 +112,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
     } else {
       ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {  // both passes in one call: one copy of dy
         using T = decltype(tag);
-        T* pdx = dx.defined() ? dx.dense_data<T>() : nullptr;
-        if constexpr (std::is_same_v<T, float>)
-          cpu::conv2d_backward(algo.backward_data, algo.backward_weight, s, xc.dense_data<T>(), gc.dense_data<T>(),
-                               wc.data<T>(), pdx, opt_mut<T>(dw), layouts);
-        else
-          cpu::conv2d_backward(algo.backward_data, algo.backward_weight, s, xc.data<T>(), gc.data<T>(), wc.data<T>(),
-                               pdx, opt_mut<T>(dw));
+        cpu::conv2d_backward(algo.backward_data, algo.backward_weight, s, xc.dense_data<T>(), gc.dense_data<T>(),
+                             wc.data<T>(), dx.defined() ? dx.dense_data<T>() : nullptr, opt_mut<T>(dw), layouts);
       });
     }
     return std::vector<Tensor>{dx, dw};

@@ -112,13 +112,16 @@ void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape
 }
 
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const double* x,
-                     const double* dy, const double* w, double* dx, double* dw) {
+                     const double* dy, const double* w, double* dx, double* dw, ConvLayouts layouts) {
+  check_plain(data_algo, layouts);
   if (dx) conv2d_backward_data(data_algo, s, dy, w, dx);
   if (dw) conv2d_backward_weight(weight_algo, s, x, dy, dw);
 }
 
-void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* w, double* y) {
+void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* w, double* y,
+                    ConvLayouts layouts) {
   check_shape(s);
+  check_plain(algo, layouts);
   if (algo == ConvAlgo::reference) return conv2d_forward_ref(s, x, w, y);
   if (algo == ConvAlgo::im2col) return conv2d_forward_im2col(s, x, w, y);
   no_double(algo);

@@ -30,10 +30,12 @@ void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x,
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
                      const float* dy, const float* w, float* dx, float* dw, ConvLayouts layouts = {});
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const double* x,
-                     const double* dy, const double* w, double* dx, double* dw);
+                     const double* dy, const double* w, double* dx, double* dw, ConvLayouts layouts = {});
 
-// double: reference and im2col only; the oneDNN algos throw std::invalid_argument.
-void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* w, double* y);
+// double: reference and im2col only, in NCHW; the oneDNN algos and nChw16c layouts throw
+// std::invalid_argument.
+void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* w, double* y,
+                    ConvLayouts layouts = {});
 void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const double* dy, const double* w, double* dx);
 void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* dy, double* dw);
 
