@@ -1,10 +1,11 @@
 #pragma once
 // The compute precision of float32 convolutions and matrix products on the cpu device, the
 // --precision flag: f32, or bf16 (like PyTorch's CPU autocast to bfloat16): conv2d and matmul
-// round their two inputs to bf16 and sum in float32 (AVX512_BF16 dot products), writing float32.
+// round their two inputs to bf16 and sum in float32 (AVX512_BF16 dot products), writing float32,
+// and so do the three D×D GEMMs inside the fused Barlow Twins loss (kernels/cpu/ssl_loss_kernels.h).
 // Everything else stays float32: the parameters (master weights), their gradients and the
-// optimizer, batch norm, the losses' fused kernels, and every other op. float64 and the
-// simt/cuda devices ignore it.
+// optimizer, batch norm, the losses' statistics and arithmetic, and every other op. float64 and
+// the simt/cuda devices ignore it.
 //
 // An op reads the precision of its forward pass and records it, so its backward runs in that
 // precision wherever backward() is called. The setting is per thread, set by a PrecisionScope.

@@ -12,6 +12,7 @@
 #include "engine/ops.h"
 #include "engine/precision.h"
 #include "engine/rng.h"
+#include "methods/barlow_twins/barlow_twins_loss.h"
 
 using namespace bt;
 
@@ -113,6 +114,28 @@ TEST_CASE("conv2d under PrecisionScope(bf16) keeps 1x1 and 3-channel convolution
     CHECK(max_abs_diff(got.grad_a, want.grad_a) <= 1e-4);
     CHECK(max_abs_diff(got.grad_b, want.grad_b) <= 1e-3);
   }
+}
+
+// The fused Barlow Twins loss under bf16 rounds the operands of its three D×D GEMMs (ẑ and G),
+// as the loss composed of ops does through its matmul (C = ẑ1ᵀ ẑ2 / N and the matmul's
+// backward): they agree up to float32 sums and the few operands whose bf16 rounding flips (ẑ
+// and G are computed in other orders: measured 5e-7 of the loss, 3e-4 of the largest gradient),
+// and float32 is 10× further (1.5e-4, 4e-3).
+TEST_CASE("barlow_twins_loss under PrecisionScope(bf16) rounds its GEMM operands like composed matmuls", "[bf16]") {
+  Rng rng(5);
+  const Tensor z1 = add(randn({64, 96}, rng), 3.0), z2 = add(mul(z1, 0.8), mul(randn({64, 96}, rng), 0.6));
+  const Tensor one = Tensor::ones({});  // the upstream gradient
+  auto fused = [](const Tensor& a, const Tensor& b) { return methods::barlow_twins_loss(a, b, 0.0051); };
+  auto composed = [](const Tensor& a, const Tensor& b) { return methods::composed::barlow_twins_loss(a, b, 0.0051); };
+  const Run got = run(fused, z1, z2, one, true), want = run(composed, z1, z2, one, true);
+  const Run f32 = run(fused, z1, z2, one, false);
+  const double loss = want.out.item(), grad = max_abs_diff(want.grad_a, Tensor::zeros(want.grad_a.shape()));
+  INFO("loss " << loss << ", largest gradient " << grad);
+  CHECK(std::abs(got.out.item() - loss) <= 1e-5 * loss);
+  CHECK(max_abs_diff(got.grad_a, want.grad_a) <= 1e-3 * grad);
+  CHECK(max_abs_diff(got.grad_b, want.grad_b) <= 1e-3 * grad);
+  CHECK(std::abs(f32.out.item() - loss) > 1e-5 * loss);
+  CHECK(max_abs_diff(f32.grad_a, want.grad_a) > 1e-3 * grad);
 }
 
 TEST_CASE("PrecisionScope nests and restores; float64 ignores bf16", "[bf16]") {

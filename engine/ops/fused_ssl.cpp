@@ -2,6 +2,7 @@
 #include "engine/fused_ssl.h"
 
 #include "engine/ops/dispatch.h"
+#include "engine/precision.h"
 #include "kernels/cpu/ssl_loss_kernels.h"
 #include "kernels/cpu/vicreg.h"
 #include "kernels/cuda/ssl_loss_launchers.h"
@@ -46,10 +47,11 @@ FusedLossResult barlow_twins_fused(const Tensor& z1, const Tensor& z2, double la
     });
   } else {
     Tensor workspace = Tensor::empty({cpu::barlow_twins_workspace_size(N, D)}, a.dtype(), a.device());
+    const bool bf16_products = a.dtype() == DType::f32 && compute_precision() == Precision::bf16;
     ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
       using T = decltype(tag);
       loss = cpu::barlow_twins_loss<T>(N, D, a.data<T>(), b.data<T>(), T(lambda), T(1), dz1.data<T>(),
-                                       dz2.data<T>(), workspace.data<T>());
+                                       dz2.data<T>(), workspace.data<T>(), bf16_products);
     });
   }  // the D×D workspace is released here, before backward
   return {scalar_like(a, loss), dz1, dz2};

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/gemm_bf16.h"
 
 namespace bt::cpu {
 
@@ -174,46 +177,56 @@ void bn_columns_backward(int64_t N, int64_t D, const T* dzh, const T* z, const T
 
 template <class T>
 T barlow_twins_loss(int64_t N, int64_t D, const T* z1, const T* z2, T lambda, T g, T* dz1,
-                    T* dz2, T* workspace) {
+                    T* dz2, T* workspace, bool bf16_products) {
+  if constexpr (!std::is_same_v<T, float>) {
+    if (bf16_products) throw std::invalid_argument("barlow_twins_loss: bf16 products need float32 embeddings");
+  }
   std::vector<T> owned;
   if (!workspace) {
     owned.resize(barlow_twins_workspace_size(N, D));
     workspace = owned.data();
   }
-  T* C = workspace;     // (D, D): C, then G in place
+  T* C = workspace;     // (D, D): ẑ1ᵀ ẑ2, then G / N in place
   T* dzh1 = C + D * D;  // (N, D): ∂/∂ẑ1
   T* stats = dzh1 + N * D;  // (6, D): hi, lo, invstd of view 1, then of view 2
   T *hi1 = stats, *lo1 = hi1 + D, *invstd1 = lo1 + D;
   T *hi2 = invstd1 + D, *lo2 = hi2 + D, *invstd2 = lo2 + D;
   const T invN = T(1) / T(N);
+  // Out = op(A) · op(B), unscaled (the 1/N of C and of the gradients is taken in the pass over C).
+  auto product = [&](bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* out) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (bf16_products) return gemm_bf16(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, out, n);
+    }
+    gemm(ta, tb, m, n, k, T(1), a, ta ? m : k, b, tb ? k : n, T(0), out, n);
+  };
 
   // ẑ1 -> dz1, ẑ2 -> dz2 (the outputs double as the ẑ buffers until the gradient GEMMs).
   bn_column_stats(N, D, z1, hi1, lo1, invstd1);
   bn_column_stats(N, D, z2, hi2, lo2, invstd2);
   bn_columns_forward(N, D, z1, hi1, lo1, invstd1, dz1);
   bn_columns_forward(N, D, z2, hi2, lo2, invstd2, dz2);
-  gemm(true, false, D, D, N, invN, dz1, D, dz2, D, T(0), C, D);  // C = ẑ1ᵀ ẑ2 / N
+  product(true, false, D, D, N, dz1, dz2, C);  // N·C = ẑ1ᵀ ẑ2
 
-  // One pass over C: the loss terms, and C overwritten by G = g ∂L/∂C.
+  // One pass over C: the loss terms, and C overwritten by G / N, G = g ∂L/∂C.
   double loss = 0;
-  const T off_scale = T(2) * g * lambda;
+  const T off_scale = T(2) * g * lambda * invN * invN;  // N·C_ij -> G_ij / N
 #pragma omp parallel for schedule(static) reduction(+ : loss) if (D * D >= kParallelMin)
   for (int64_t i = 0; i < D; ++i) {
     T* row = C + i * D;
-    const double cii = row[i];
-    double off = 0;  // Σ_{j≠i} C_ij²
+    const double cii = double(row[i]) * double(invN);
+    double off = 0;  // Σ_{j≠i} (N·C_ij)²
 #pragma omp simd reduction(+ : off)
     for (int64_t j = 0; j < i; ++j) off += double(row[j]) * row[j];
 #pragma omp simd reduction(+ : off)
     for (int64_t j = i + 1; j < D; ++j) off += double(row[j]) * row[j];
-    loss += (1 - cii) * (1 - cii) + double(lambda) * off;
+    loss += (1 - cii) * (1 - cii) + double(lambda) * off * double(invN) * double(invN);
 #pragma omp simd
     for (int64_t j = 0; j < D; ++j) row[j] *= off_scale;
-    row[i] = T(2 * double(g) * (cii - 1));
+    row[i] = T(2 * double(g) * (cii - 1) * double(invN));
   }
 
-  gemm(false, true, N, D, D, invN, dz2, D, C, D, T(0), dzh1, D);  // ∂/∂ẑ1 = ẑ2 Gᵀ / N
-  gemm(false, false, N, D, D, invN, dz1, D, C, D, T(0), dz2, D);  // ∂/∂ẑ2 = ẑ1 G / N (ẑ2 done)
+  product(false, true, N, D, D, dz2, C, dzh1);  // ∂/∂ẑ1 = ẑ2 Gᵀ / N
+  product(false, false, N, D, D, dz1, C, dz2);  // ∂/∂ẑ2 = ẑ1 G / N (ẑ2 done)
   bn_columns_backward(N, D, dzh1, z1, hi1, lo1, invstd1, dz1);
   bn_columns_backward(N, D, dz2, z2, hi2, lo2, invstd2, dz2);
   return T(loss);
@@ -422,7 +435,7 @@ T byol_loss(int64_t N, int64_t D, const T* p, const T* t, T g, T* dp) {
 
 #define BT_INSTANTIATE(T)                                                                    \
   template T barlow_twins_loss_ref<T>(int64_t, int64_t, const T*, const T*, T, T, T*, T*);   \
-  template T barlow_twins_loss<T>(int64_t, int64_t, const T*, const T*, T, T, T*, T*, T*);   \
+  template T barlow_twins_loss<T>(int64_t, int64_t, const T*, const T*, T, T, T*, T*, T*, bool); \
   template T nt_xent_loss_ref<T>(int64_t, int64_t, const T*, T, T, T*);                      \
   template T nt_xent_forward<T>(int64_t, int64_t, const T*, T, T*);                          \
   template void nt_xent_backward<T>(int64_t, int64_t, const T*, T, const T*, T, T*);         \

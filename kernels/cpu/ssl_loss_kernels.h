@@ -35,9 +35,12 @@ int64_t barlow_twins_workspace_size(int64_t N, int64_t D);
 // no float term of the size of the mean, so embeddings with |mean| ≫ std (≈ ±1000 against 1)
 // keep float accuracy (tests/test_ssl_numerics.cpp).
 // workspace: barlow_twins_workspace_size(N, D) elements, or nullptr to allocate it here.
+// bf16_products (float only; --precision bf16): the three GEMMs (C and the two gradients) round
+// their operands ẑ and G to bf16 and sum in float32 (gemm_bf16.h), as PyTorch's CPU autocast
+// computes this loss's bn(z1)ᵀ bn(z2); the statistics, the BN and the loss stay float32/double.
 template <class T>
 T barlow_twins_loss(int64_t N, int64_t D, const T* z1, const T* z2, T lambda, T g, T* dz1,
-                    T* dz2, T* workspace);
+                    T* dz2, T* workspace, bool bf16_products = false);
 
 // ---------------------------------------------------------------------------------------------
 // NT-Xent, SimCLR (Chen et al. 2020; docs/design.md §5).
