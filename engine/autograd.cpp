@@ -58,13 +58,21 @@ std::vector<Node*> topological_order(Node* root) {
   return {post.rbegin(), post.rend()};
 }
 
-void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
+// A leaf's gradient is its own buffer: the first one arriving is taken as it is where nothing
+// else can see it (Tensor::is_sole_handle), else copied; later ones are added into it.
+void accumulate_leaf(const Tensor& leaf, Tensor g) {
   Tensor current = leaf.grad();
-  if (!current.defined()) {
-    leaf.set_grad(g.clone());  // own the buffer: later accumulation writes into it
-  } else {
-    current.copy_(add(current, g));
-  }
+  if (current.defined()) add_into(current, g);
+  else leaf.set_grad(g.is_sole_handle() && g.is_dense() ? std::move(g) : g.clone());
+}
+
+// slot += g for a node's pending gradient: in place where nothing else can see the slot's
+// buffer, else into a new one (two inputs of one node often receive one tensor, e.g. add's
+// backward returns g twice: it may then not be written).
+void accumulate_pending(Tensor& slot, Tensor g) {
+  if (!slot.defined()) slot = std::move(g);
+  else if (slot.is_sole_handle()) add_into(slot, g);
+  else slot = add(slot, g);
 }
 
 }  // namespace
@@ -104,13 +112,10 @@ void run_backward(const Tensor& root, const Tensor& grad) {
       BT_CHECK(grads[i].shape() == input.shape(), "backward of ", node->name, ": gradient ",
                shape_str(grads[i].shape()), " for input ", i, " of shape ",
                shape_str(input.shape()));
-      const Tensor gi = grads[i].to(input.layout());
-      if (input.is_leaf()) {
-        accumulate_leaf(input, gi);
-      } else {
-        Tensor& slot = pending[input.grad_fn().get()];
-        slot = slot.defined() ? add(slot, gi) : gi;
-      }
+      Tensor gi = std::move(grads[i]);  // moved, so that the vector holds no second handle
+      if (gi.layout() != input.layout()) gi = gi.to(input.layout());
+      if (input.is_leaf()) accumulate_leaf(input, std::move(gi));
+      else accumulate_pending(pending[input.grad_fn().get()], std::move(gi));
     }
   }
 }

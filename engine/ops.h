@@ -18,6 +18,9 @@ Tensor neg(const Tensor& x);
 Tensor relu(const Tensor& x);
 // relu(a + b) for a and b of one shape, in one pass (a residual block's output).
 Tensor add_relu(const Tensor& a, const Tensor& b);
+// dst += src in place, outside autograd (gradient accumulation): one shape and dtype; on the cpu
+// one pass when both are dense in one layout, else dst.copy_(add(dst, src)).
+void add_into(const Tensor& dst, const Tensor& src);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);

@@ -134,6 +134,10 @@ bool Tensor::is_contiguous() const {
 
 bool Tensor::is_dense() const { return layout() == Layout::nChw16c || is_contiguous(); }
 
+bool Tensor::is_sole_handle() const {
+  return impl_ && impl_.use_count() == 1 && impl_->storage && impl_->storage.use_count() == 1;
+}
+
 void* Tensor::raw_data() const {
   return static_cast<char*>(storage()->data()) + offset() * dtype_size(dtype());
 }

@@ -64,6 +64,10 @@ class Tensor {
   // Elements fill the storage from offset() in the order of the layout: contiguous or nChw16c.
   bool is_dense() const;
   const std::shared_ptr<Storage>& storage() const;
+  // Whether this handle is the only one to its TensorImpl and that the only one over its storage
+  // (no copy of the handle, view or detached alias can see the buffer): it may then be
+  // overwritten in place unnoticed. Single-threaded use (autograd) only.
+  bool is_sole_handle() const;
   TensorImpl* impl() const { return impl_.get(); }
   bool same(const Tensor& o) const { return impl_ == o.impl_; }
 

@@ -19,6 +19,65 @@ TEST_CASE("gradient of a shared input accumulates over both uses") {
   REQUIRE(x.grad().item() == 16.0);
 }
 
+// Gradients accumulate in place into a buffer only its slot can see (engine/autograd.cpp): add's
+// backward hands one tensor to both inputs (two adds of a and b here), relu's passes a masked
+// copy, a leaf is used many times, and a handle the caller keeps to a gradient sees later backward passes add into it.
+TEST_CASE("in-place gradient accumulation never writes a buffer another gradient still holds") {
+  Tensor x = Tensor::from_vector(std::vector<double>{0.5, -1.5, 2.0}, {3}, DType::f64).requires_grad_();
+  Tensor w = Tensor::from_vector(std::vector<double>{2.0, 3.0, -1.0}, {3}, DType::f64).requires_grad_();
+  // Both orders of the terms: either the shared gradient or the branch's own reaches a and b first.
+  bool shared_first = false;
+  auto f = [&] {
+    Tensor a = mul(x, w), b = mul(x, 3.0);  // both feed s = a + b and another branch each
+    Tensor s = add(a, b);
+    Tensor square = mul(s, s), rest = add(add(mul(a, w), mul(add(a, b), w)), add(relu(b), x));
+    return sum(shared_first ? add(square, rest) : add(rest, square));
+  };
+  // L = Σ (xw + 3x)² + x w² + (xw + 3x) w + relu(3x) + x
+  //   ∂/∂x = 2(xw + 3x)(w + 3) + w² + (w + 3) w + 3·[x > 0] + 1
+  //   ∂/∂w = 2(xw + 3x)·x + 2xw + 2xw + 3x
+  const std::vector<double> xs = x.to_vector(), ws = w.to_vector();
+  std::vector<double> dx(3), dw(3);
+  for (int i = 0; i < 3; ++i) {
+    const double s = xs[i] * ws[i] + 3 * xs[i];
+    dx[i] = 2 * s * (ws[i] + 3) + ws[i] * ws[i] + (ws[i] + 3) * ws[i] + (xs[i] > 0 ? 3 : 0) + 1;
+    dw[i] = 2 * s * xs[i] + 4 * xs[i] * ws[i] + 3 * xs[i];
+  }
+  for (bool order : {false, true}) {
+    shared_first = order;
+    x.zero_grad();
+    w.zero_grad();
+    f().backward();
+    const Tensor kept = x.grad();
+    for (int i = 0; i < 3; ++i) {
+      CHECK(kept.to_vector()[i] == Approx(dx[i]).epsilon(1e-14));
+      CHECK(w.grad().to_vector()[i] == Approx(dw[i]).epsilon(1e-14));
+    }
+    f().backward();  // accumulates: the kept handle is the gradient's buffer
+    for (int i = 0; i < 3; ++i) {
+      CHECK(kept.to_vector()[i] == Approx(2 * dx[i]).epsilon(1e-14));
+      CHECK(w.grad().to_vector()[i] == Approx(2 * dw[i]).epsilon(1e-14));
+    }
+  }
+  Rng rng(11);
+  gradcheck([](auto& v) {
+    Tensor a = mul(v[0], v[1]), b = mul(v[0], 3.0);
+    Tensor s = add(a, b);
+    return sum(add(add(mul(s, s), mul(a, v[1])), add(mul(add(a, b), v[1]), add(relu(b), v[0]))));
+  }, {param({5}, rng), param({5}, rng)});
+}
+
+// A gradient the caller passes to backward() is never written: the root's first gradient is
+// copied unless nothing else can see it.
+TEST_CASE("backward leaves the caller's gradient tensor untouched") {
+  Tensor x = Tensor::from_vector(std::vector<double>{1, 2}, {2}, DType::f64).requires_grad_();
+  const Tensor g = Tensor::from_vector(std::vector<double>{1, 1}, {2}, DType::f64);
+  x.backward(g);
+  x.backward(g);
+  CHECK(g.to_vector() == std::vector<double>{1, 1});
+  CHECK(x.grad().to_vector() == std::vector<double>{2, 2});
+}
+
 TEST_CASE("NoGradGuard and detach record nothing") {
   Tensor x = Tensor::ones({2}, DType::f64);
   x.requires_grad_();

@@ -179,6 +179,24 @@ Tensor add(const Tensor& a, const Tensor& b) {
   });
 }
 
+void add_into(const Tensor& dst, const Tensor& src) {
+  BT_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(), "add_into: ", shape_str(src.shape()), " ",
+           dtype_name(src.dtype()), " into ", shape_str(dst.shape()), " ", dtype_name(dst.dtype()));
+  if (dst.device() != Device::cpu || src.device() != Device::cpu || !dst.is_dense() || !src.is_dense() ||
+      dst.layout() != src.layout()) {
+    NoGradGuard no_grad;
+    dst.copy_(add(dst, src));
+    return;
+  }
+  const Shape dense = contiguous_strides(dst.shape());
+  ops_detail::dispatch_dtype(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* d = dst.dense_data<T>();  // out aliases a: elementwise, each element read before it is written
+    cpu::binary<T>(cpu::BinaryOp::add, int(dst.dim()), dst.shape().data(), d, dense.data(), src.dense_data<T>(),
+                   dense.data(), d);
+  });
+}
+
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(cpu::BinaryOp::sub, "sub", a, b);
   const Shape sa = a.shape(), sb = b.shape();
