@@ -8,6 +8,7 @@
 #include "engine/optim/sgd.h"
 #include "engine/serialize/safetensors.h"
 #include "methods/checkpoint.h"
+#include "tests/support/temp_dir.h"
 
 using namespace bt;
 using namespace bt::methods;
@@ -44,10 +45,10 @@ struct Run {
   }
 };
 
-fs::path temp_dir() {
-  fs::path d = fs::temp_directory_path() / ("bt_ckpt_test_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
+// The test program's scratch folder, removed when it exits.
+const fs::path& temp_dir() {
+  static const bt::testing::TempDir dir;
+  return dir.path;
 }
 
 }  // namespace

@@ -50,7 +50,8 @@ TEST_CASE("non-finite numeric flags are rejected naming the flag") {
 }
 
 TEST_CASE("bt_train reports a missing data folder naming it") {
-  const fs::path out = fs::temp_directory_path() / "bt_cli_test_out";
+  const bt::testing::TempDir dir;
+  const fs::path out = dir.path / "out";
   const Outcome o = run(std::string(BT_TRAIN_EXE) + " --data /nonexistent/images --out " + out.string());
   require_clean_failure(o, "/nonexistent/images");
   REQUIRE(o.output.find("error") != std::string::npos);

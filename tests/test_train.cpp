@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/serialize/safetensors.h"
+#include "tests/support/temp_dir.h"
 #include "tools/lib/trainer.h"
 
 using namespace bt;
@@ -16,8 +17,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A fresh folder per test under one root that is removed when the test program exits.
 fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("bt_train_test_" + std::to_string(::getpid())) / name;
+  static const bt::testing::TempDir root;
+  fs::path d = root.path / name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
