@@ -93,12 +93,20 @@ TEST_CASE("bt_train --device cuda without a GPU: 'no CUDA device', non-zero, not
 
 TEST_CASE("bt_eval --device cuda without a GPU: 'no CUDA device', non-zero") {
   bt::testing::TempDir dir;
-  const std::string weights = dir / "backbone.safetensors";
-  std::ofstream(weights) << "not read: the device is checked first";
-  if (gpu_present()) {
-    SUCCEED("a CUDA device is present");
+  if (gpu_present()) {  // evaluate a backbone trained on the GPU, on the GPU
+    const std::string out = dir / "run";
+    const Outcome trained = run(std::string(BT_TRAIN_EXE) + " --device cuda" + kTinyRun + " --out " + out);
+    INFO(trained.output);
+    REQUIRE(trained.exit_code == 0);
+    const Outcome o = run(std::string(BT_EVAL_EXE) + " --device cuda --synthetic-size 64 --probe-epochs 1 --weights " +
+                          (fs::path(out) / "backbone.safetensors").string());
+    INFO(o.output);
+    CHECK(o.exit_code == 0);
+    CHECK_THAT(o.output, Catch::Contains("kNN"));
     return;
   }
+  const std::string weights = dir / "backbone.safetensors";
+  std::ofstream(weights) << "not read: the device is checked first";
   const Outcome o = run(std::string(BT_EVAL_EXE) + " --device cuda --weights " + weights);
   require_clean_failure(o, "--device cuda: no CUDA device");
 }

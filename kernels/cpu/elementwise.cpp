@@ -1,5 +1,6 @@
 #include "kernels/cpu/elementwise.h"
 
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -28,11 +29,53 @@ void for_each_row(int ndim, const int64_t* shape, const int64_t* sa, const int64
   }
 }
 
+// The operands' dimensions with each run of dimensions that both address as one (a's and b's
+// (or src's and dst's) stride of a dimension equal to the next one's stride times its size) merged: a dense
+// (256, 16, 32, 32) pair becomes one row of 4194304, a (N, C) + (C) pair stays two dimensions.
+// Size-1 dimensions are dropped. Operands of more than kMaxDims dimensions are kept as they are.
+constexpr int kMaxDims = 8;
+struct Coalesced {
+  int ndim = 0;
+  std::array<int64_t, kMaxDims> shape{}, sa{}, sb{};
+};
+Coalesced coalesce(int ndim, const int64_t* shape, const int64_t* sa, const int64_t* sb) {
+  Coalesced c;
+  for (int d = 0; d < ndim; ++d) {
+    if (shape[d] == 1) continue;  // addresses nothing
+    const int k = c.ndim - 1;
+    if (k >= 0 && c.sa[k] == sa[d] * shape[d] && c.sb[k] == sb[d] * shape[d]) {
+      c.shape[k] *= shape[d];
+      c.sa[k] = sa[d];
+      c.sb[k] = sb[d];
+    } else {
+      c.shape[c.ndim] = shape[d];
+      c.sa[c.ndim] = sa[d];
+      c.sb[c.ndim] = sb[d];
+      ++c.ndim;
+    }
+  }
+  return c;
+}
+
 template <class T, class F>
 void binary_impl(int ndim, const int64_t* shape, const T* a, const int64_t* sa, const T* b,
                  const int64_t* sb, T* out, F f) {
+  Coalesced c;
+  if (ndim <= kMaxDims) {
+    c = coalesce(ndim, shape, sa, sb);
+    ndim = c.ndim;
+    shape = c.shape.data();
+    sa = c.sa.data();
+    sb = c.sb.data();
+  }
   if (ndim == 0) {
     out[0] = f(a[0], b[0]);
+    return;
+  }
+  if (ndim == 1 && sa[0] == 1 && sb[0] == 1) {  // dense operands: one loop over all elements
+    const int64_t n = shape[0];
+#pragma omp parallel for simd if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
     return;
   }
   const int64_t cols = shape[ndim - 1];
@@ -100,8 +143,22 @@ void relu_backward(int64_t n, const T* x, const T* dy, T* dx) {
 template <class Src, class Dst>
 void strided_copy(int ndim, const int64_t* shape, const Src* src, const int64_t* ss, Dst* dst,
                   const int64_t* ds) {
+  Coalesced c;
+  if (ndim <= kMaxDims) {
+    c = coalesce(ndim, shape, ss, ds);
+    ndim = c.ndim;
+    shape = c.shape.data();
+    ss = c.sa.data();
+    ds = c.sb.data();
+  }
   if (ndim == 0) {
     dst[0] = static_cast<Dst>(src[0]);
+    return;
+  }
+  if (ndim == 1 && ss[0] == 1 && ds[0] == 1) {  // both dense: one loop over all elements
+    const int64_t n = shape[0];
+#pragma omp parallel for simd if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(src[i]);
     return;
   }
   const int64_t cols = shape[ndim - 1], cs = ss[ndim - 1], cd = ds[ndim - 1];
