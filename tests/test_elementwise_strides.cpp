@@ -1,5 +1,5 @@
 // cpu::binary and cpu::strided_copy merge the dimensions their operands address as one
-// (kernels/cpu/elementwise.cpp, coalesce). Against a plain loop over every multi-index: dense
+// (kernels/cpu/elementwise.cpp, MergedDims). Against a plain loop over every multi-index: dense
 // operands (all dimensions merge), size-1 dimensions, a broadcast operand, a padded row stride
 // (the inner dimensions merge, the outer must not), a transposed view (nothing merges), and a
 // broadcast whose stride-0 dimensions sit next to each other.

@@ -29,50 +29,59 @@ void for_each_row(int ndim, const int64_t* shape, const int64_t* sa, const int64
   }
 }
 
-// The operands' dimensions with each run of dimensions that both address as one (a's and b's
-// (or src's and dst's) stride of a dimension equal to the next one's stride times its size) merged: a dense
-// (256, 16, 32, 32) pair becomes one row of 4194304, a (N, C) + (C) pair stays two dimensions.
-// Size-1 dimensions are dropped. Operands of more than kMaxDims dimensions are kept as they are.
-constexpr int kMaxDims = 8;
-struct Coalesced {
-  int ndim = 0;
-  std::array<int64_t, kMaxDims> shape{}, sa{}, sb{};
-};
-Coalesced coalesce(int ndim, const int64_t* shape, const int64_t* sa, const int64_t* sb) {
-  Coalesced c;
-  for (int d = 0; d < ndim; ++d) {
-    if (shape[d] == 1) continue;  // addresses nothing
-    const int k = c.ndim - 1;
-    if (k >= 0 && c.sa[k] == sa[d] * shape[d] && c.sb[k] == sb[d] * shape[d]) {
-      c.shape[k] *= shape[d];
-      c.sa[k] = sa[d];
-      c.sb[k] = sb[d];
-    } else {
-      c.shape[c.ndim] = shape[d];
-      c.sa[c.ndim] = sa[d];
-      c.sb[c.ndim] = sb[d];
-      ++c.ndim;
+// Two operands' dimensions (a's and b's, or src's and dst's) with each run of dimensions that both
+// address as one merged (a dimension's stride equal to the next one's stride times its size, in
+// both): a dense (256, 16, 32, 32) pair becomes one dimension of 4194304, a (N, C) + (C) pair
+// stays two. Size-1 dimensions are dropped; operands of more than kMaxDims are kept as they are.
+class MergedDims {
+ public:
+  static constexpr int kMaxDims = 8;
+  int ndim;
+  const int64_t *shape, *sa, *sb;
+
+  MergedDims(int n, const int64_t* shape_in, const int64_t* sa_in, const int64_t* sb_in)
+      : ndim(n), shape(shape_in), sa(sa_in), sb(sb_in) {
+    if (n > kMaxDims) return;
+    ndim = 0;
+    for (int d = 0; d < n; ++d) {
+      if (shape_in[d] == 1) continue;  // addresses nothing
+      const int k = ndim - 1;
+      if (k >= 0 && sa_[k] == sa_in[d] * shape_in[d] && sb_[k] == sb_in[d] * shape_in[d]) {
+        shape_[k] *= shape_in[d];
+        sa_[k] = sa_in[d];
+        sb_[k] = sb_in[d];
+      } else {
+        shape_[ndim] = shape_in[d];
+        sa_[ndim] = sa_in[d];
+        sb_[ndim] = sb_in[d];
+        ++ndim;
+      }
     }
+    shape = shape_.data();
+    sa = sa_.data();
+    sb = sb_.data();
   }
-  return c;
-}
+  MergedDims(const MergedDims&) = delete;  // the pointers may point into this object
+  MergedDims& operator=(const MergedDims&) = delete;
+
+  // Both operands dense: one run over all elements.
+  bool dense() const { return ndim == 1 && sa[0] == 1 && sb[0] == 1; }
+
+ private:
+  std::array<int64_t, kMaxDims> shape_{}, sa_{}, sb_{};
+};
 
 template <class T, class F>
-void binary_impl(int ndim, const int64_t* shape, const T* a, const int64_t* sa, const T* b,
-                 const int64_t* sb, T* out, F f) {
-  Coalesced c;
-  if (ndim <= kMaxDims) {
-    c = coalesce(ndim, shape, sa, sb);
-    ndim = c.ndim;
-    shape = c.shape.data();
-    sa = c.sa.data();
-    sb = c.sb.data();
-  }
+void binary_impl(int ndim_in, const int64_t* shape_in, const T* a, const int64_t* sa_in, const T* b,
+                 const int64_t* sb_in, T* out, F f) {
+  const MergedDims m(ndim_in, shape_in, sa_in, sb_in);
+  const int ndim = m.ndim;
+  const int64_t *shape = m.shape, *sa = m.sa, *sb = m.sb;
   if (ndim == 0) {
     out[0] = f(a[0], b[0]);
     return;
   }
-  if (ndim == 1 && sa[0] == 1 && sb[0] == 1) {  // dense operands: one loop over all elements
+  if (m.dense()) {
     const int64_t n = shape[0];
 #pragma omp parallel for simd if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
@@ -141,21 +150,16 @@ void relu_backward(int64_t n, const T* x, const T* dy, T* dx) {
 }
 
 template <class Src, class Dst>
-void strided_copy(int ndim, const int64_t* shape, const Src* src, const int64_t* ss, Dst* dst,
-                  const int64_t* ds) {
-  Coalesced c;
-  if (ndim <= kMaxDims) {
-    c = coalesce(ndim, shape, ss, ds);
-    ndim = c.ndim;
-    shape = c.shape.data();
-    ss = c.sa.data();
-    ds = c.sb.data();
-  }
+void strided_copy(int ndim_in, const int64_t* shape_in, const Src* src, const int64_t* ss_in, Dst* dst,
+                  const int64_t* ds_in) {
+  const MergedDims m(ndim_in, shape_in, ss_in, ds_in);
+  const int ndim = m.ndim;
+  const int64_t *shape = m.shape, *ss = m.sa, *ds = m.sb;
   if (ndim == 0) {
     dst[0] = static_cast<Dst>(src[0]);
     return;
   }
-  if (ndim == 1 && ss[0] == 1 && ds[0] == 1) {  // both dense: one loop over all elements
+  if (m.dense()) {
     const int64_t n = shape[0];
 #pragma omp parallel for simd if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(src[i]);
