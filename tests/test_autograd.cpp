@@ -67,6 +67,18 @@ TEST_CASE("in-place gradient accumulation never writes a buffer another gradient
   }, {param({5}, rng), param({5}, rng)});
 }
 
+// cat's backward hands each input a slice of one gradient buffer; the leaf that receives the
+// last slice holds the only handle to that buffer, but must not keep all of it as its gradient.
+TEST_CASE("a leaf whose gradient arrives as a slice of a larger buffer keeps a buffer of its own size") {
+  Tensor a = Tensor::from_vector(std::vector<double>{1, 2}, {2}, DType::f64).requires_grad_();
+  Tensor b = Tensor::from_vector(std::vector<double>{3, 4, 5}, {3}, DType::f64).requires_grad_();
+  const Tensor w = Tensor::from_vector(std::vector<double>{10, 20, 30, 40, 50}, {5}, DType::f64);
+  sum(mul(cat({a, b}, 0), w)).backward();
+  CHECK(a.grad().to_vector() == std::vector<double>{10, 20});
+  CHECK(b.grad().to_vector() == std::vector<double>{30, 40, 50});
+  for (const Tensor& g : {a.grad(), b.grad()}) CHECK(g.storage()->bytes() == size_t(g.numel()) * sizeof(double));
+}
+
 // A gradient the caller passes to backward() is never written: the root's first gradient is
 // copied unless nothing else can see it.
 TEST_CASE("backward leaves the caller's gradient tensor untouched") {
