@@ -43,6 +43,12 @@ Storage::Storage(size_t bytes, Device device)
 
 Storage::~Storage() { allocator(device_).deallocate(ptr_, bytes_); }
 
+uint16_t* Storage::attach_bf16_rounding() {
+  BT_CHECK(device_ == Device::cpu && bytes_ % sizeof(float) == 0, "attach_bf16_rounding: a cpu float32 storage only");
+  bf16_ = std::make_unique<Storage>(bytes_ / 2, Device::cpu);
+  return static_cast<uint16_t*>(bf16_->data());
+}
+
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
   device_calls::memcpy(dst, dst_device, src, src_device, bytes);
 }
@@ -142,6 +148,22 @@ void* Tensor::raw_data() const {
   return static_cast<char*>(storage()->data()) + offset() * dtype_size(dtype());
 }
 
+namespace {
+bool fills_storage_densely(const Tensor& t) {
+  return t.device() == Device::cpu && t.dtype() == DType::f32 && t.is_dense() && t.offset() == 0 &&
+         size_t(t.numel()) * sizeof(float) == t.storage()->bytes();
+}
+}  // namespace
+
+const uint16_t* Tensor::bf16_rounding() const {
+  return fills_storage_densely(*this) ? storage()->bf16_rounding() : nullptr;
+}
+
+uint16_t* Tensor::attach_bf16_rounding() const {
+  BT_CHECK(fills_storage_densely(*this), "attach_bf16_rounding: a dense float32 cpu tensor over its whole storage only");
+  return storage()->attach_bf16_rounding();
+}
+
 bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
 
 // ---------------------------------------------------------------- autograd state
@@ -225,6 +247,7 @@ void Tensor::copy_(const Tensor& src) const {
   BT_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()),
            " does not match destination shape ", shape_str(shape()));
   if (numel() == 0) return;
+  storage()->drop_bf16_rounding();
   if (layout() != Layout::strided || src.layout() != Layout::strided) {  // nChw16c: cpu only
     if (layout() == src.layout() && dtype() == src.dtype()) {
       std::memcpy(raw_data(), src.raw_data(), size_t(numel()) * dtype_size(dtype()));
@@ -278,6 +301,7 @@ void Tensor::copy_(const Tensor& src) const {
 }
 
 void Tensor::fill_(double value) const {
+  if (storage()) storage()->drop_bf16_rounding();
   if (device() != Device::cpu || !is_contiguous()) {
     copy_(Tensor::full(shape(), value, dtype(), Device::cpu));
     return;

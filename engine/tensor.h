@@ -1,6 +1,7 @@
 #pragma once
 // Tensor: a cheap handle to TensorImpl {shape, strides, offset, dtype, storage, autograd state}.
 // Row-major; views (reshape of contiguous data, transpose, slice) share storage.
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -21,10 +22,20 @@ class Storage {
   size_t bytes() const { return bytes_; }
   Device device() const { return device_; }
 
+  // The bf16 rounding of this float32 storage's elements, element for element (kernels/cpu/bf16.h),
+  // that the op which wrote them wrote beside them for the bf16 convolutions that will read them
+  // (engine/precision.h); nullptr when there is none. Every in-place write of the engine
+  // (Tensor::copy_, Tensor::fill_, add_into) drops it, so that it never goes stale.
+  const uint16_t* bf16_rounding() const { return bf16_ ? static_cast<const uint16_t*>(bf16_->data()) : nullptr; }
+  // Attaches an uninitialised buffer of bytes()/4 bf16 values (cpu) and returns it to be filled.
+  uint16_t* attach_bf16_rounding();
+  void drop_bf16_rounding() { bf16_.reset(); }
+
  private:
   void* ptr_;
   size_t bytes_;
   Device device_;
+  std::unique_ptr<Storage> bf16_;
 };
 
 struct Node;
@@ -76,6 +87,12 @@ class Tensor {
   // The same for a dense tensor of either layout (kernels that know the layout).
   template <class T> T* dense_data() const;
   void* raw_data() const;
+  // The bf16 rounding of a float32 cpu tensor that fills its whole storage densely
+  // (Storage::bf16_rounding), in the tensor's layout; nullptr when there is none or the tensor
+  // is a view of part of its storage.
+  const uint16_t* bf16_rounding() const;
+  // For the kernel that writes such a tensor: attaches a bf16 buffer to fill beside it.
+  uint16_t* attach_bf16_rounding() const;
 
   // ---- copies and conversions (differentiable) ----
   Tensor contiguous() const;  // strided and contiguous; reorders nChw16c into NCHW

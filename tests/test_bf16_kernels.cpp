@@ -4,6 +4,7 @@
 // from the reference on the unrounded inputs by more than that, which shows that bf16 was used.
 // The registry's cases (tests/test_kernel_families.cpp) check them at bf16 tolerance on every
 // shape. On a CPU with AVX512_BF16, oneDNN must have picked a bf16 kernel, not an emulation.
+#include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/cpu/bf16.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/conv2d_dnnl.h"
 #include "kernels/cpu/conv2d_ref.h"
@@ -22,15 +24,10 @@ using namespace bt::cpu;
 
 namespace {
 
-// x rounded to the nearest bf16 (8 significant bits), ties to even: the upper 16 bits of the
-// float after adding half an ulp of the lower ones.
-float to_bf16(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-  std::memcpy(&x, &u, 4);
-  return x;
-}
+// x rounded to the nearest bf16 (kernels/cpu/bf16.h), as a float.
+float rounded(float x) { return from_bf16(to_bf16(x)); }
+
+uint32_t bits(float x) { return std::bit_cast<uint32_t>(x); }
 
 std::vector<float> uniform(size_t n, unsigned seed) {
   std::mt19937 gen(seed);
@@ -42,7 +39,7 @@ std::vector<float> uniform(size_t n, unsigned seed) {
 
 std::vector<double> rounded_double(const std::vector<float>& v) {
   std::vector<double> r(v.size());
-  for (size_t i = 0; i < v.size(); ++i) r[i] = to_bf16(v[i]);
+  for (size_t i = 0; i < v.size(); ++i) r[i] = rounded(v[i]);
   return r;
 }
 
@@ -60,11 +57,78 @@ double max_error(const std::vector<float>& got, const std::vector<double>& want,
 }  // namespace
 
 TEST_CASE("to_bf16 rounds to the nearest bf16, ties to even", "[bf16]") {
-  CHECK(to_bf16(1.0f) == 1.0f);
-  CHECK(to_bf16(1.0f + 0x1p-8f) == 1.0f);                 // a tie: 1 is even
-  CHECK(to_bf16(1.0f + 3 * 0x1p-8f) == 1.0f + 0x1p-6f);   // a tie: 1 + 2⁻⁶ is even
-  CHECK(to_bf16(1.0f + 0x1p-8f + 0x1p-20f) == 1.0f + 0x1p-7f);
-  CHECK(to_bf16(-3.0f) == -3.0f);
+  CHECK(rounded(1.0f) == 1.0f);
+  CHECK(rounded(1.0f + 0x1p-8f) == 1.0f);                 // a tie: 1 is even
+  CHECK(rounded(1.0f + 3 * 0x1p-8f) == 1.0f + 0x1p-6f);   // a tie: 1 + 2⁻⁶ is even
+  CHECK(rounded(1.0f + 0x1p-8f + 0x1p-20f) == 1.0f + 0x1p-7f);
+  CHECK(rounded(-3.0f) == -3.0f);
+  CHECK(to_bf16(-3.0f) == 0xc040);
+  // What VCVTNEPS2BF16 does with the special values: denormals become zeros of their sign,
+  // infinities stay, NaNs stay NaN (quiet, sign kept) even where rounding would carry into the
+  // exponent, and the largest floats round up to infinity.
+  CHECK(to_bf16(0x1p-130f) == 0x0000);
+  CHECK(to_bf16(-0x1p-127f) == 0x8000);
+  CHECK(to_bf16(0x1p-126f) == 0x0080);  // the smallest normal
+  CHECK(to_bf16(INFINITY) == 0x7f80);
+  CHECK(to_bf16(-INFINITY) == 0xff80);
+  CHECK(to_bf16(std::bit_cast<float>(0x7f80ffffu)) == 0x7fc0);  // a signalling NaN
+  CHECK(to_bf16(std::bit_cast<float>(0xffffffffu)) == 0xffff);
+  CHECK(to_bf16(3.4e38f) == 0x7f80);  // past the largest bf16, 0x7f7f (3.39e38), by more than half an ulp
+}
+
+// Where a caller passes the bf16 rounding of x or dy (Bf16Activations), dnnl_bf16 reads it in
+// place of its own rounding copy of the float32 one, and must get bit for bit the same results:
+// the rounding in kernels/cpu/bf16.h is oneDNN's. The float32 buffers handed beside the bf16
+// ones are NaN, so a pass that read them in spite of the bf16 ones would show it.
+TEST_CASE("conv2d dnnl_bf16 given bf16 x and dy equals rounding its own copies, bit for bit", "[bf16][conv]") {
+  const Conv2dShape shapes[] = {
+      {.N = 4, .C = 16, .H = 8, .W = 8, .K = 32, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+      {.N = 3, .C = 32, .H = 9, .W = 9, .K = 16, .R = 3, .S = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1},
+  };
+  for (const Conv2dShape& s : shapes)
+    for (const ChannelLayout l : {ChannelLayout::nchw, ChannelLayout::nChw16c}) {
+      const ConvLayouts layouts{l, l};
+      INFO(s.str() << (l == ChannelLayout::nChw16c ? " nChw16c" : " nchw"));
+      std::vector<float> x = uniform(size_t(s.x_size()), 6), w = uniform(size_t(s.w_size()), 7),
+                         dy = uniform(size_t(s.y_size()), 8);
+      if (dnnl_support::has_avx512_bf16()) x[5] = 0x1p-130f;  // a denormal: both flush it (VCVTNEPS2BF16)
+      std::vector<uint16_t> xb(x.size()), dyb(dy.size());
+      for (size_t i = 0; i < x.size(); ++i) xb[i] = to_bf16(x[i]);
+      for (size_t i = 0; i < dy.size(); ++i) dyb[i] = to_bf16(dy[i]);
+      const std::vector<float> x_nan(x.size(), NAN), dy_nan(dy.size(), NAN);
+      const Bf16Activations given{xb.data(), dyb.data()};
+      auto out = [](int64_t n) { return std::vector<float>(size_t(n), 777.0f); };
+      std::vector<float> y = out(s.y_size()), y_given = out(s.y_size()), dx = out(s.x_size()),
+                         dx_given = out(s.x_size()), dw = out(s.w_size()), dw_given = out(s.w_size());
+      conv2d_forward(ConvAlgo::dnnl_bf16, s, x.data(), w.data(), y.data(), layouts);
+      conv2d_forward(ConvAlgo::dnnl_bf16, s, x_nan.data(), w.data(), y_given.data(), layouts, given);
+      CHECK(y_given == y);
+      conv2d_backward_data(ConvAlgo::dnnl_bf16, s, dy.data(), w.data(), dx.data(), layouts);
+      conv2d_backward_data(ConvAlgo::dnnl_bf16, s, dy_nan.data(), w.data(), dx_given.data(), layouts, given);
+      CHECK(dx_given == dx);
+      conv2d_backward_weight(ConvAlgo::dnnl_bf16, s, x.data(), dy.data(), dw.data(), layouts);
+      conv2d_backward_weight(ConvAlgo::dnnl_bf16, s, x_nan.data(), dy_nan.data(), dw_given.data(), layouts, given);
+      CHECK(dw_given == dw);
+      // Both backward passes in one call, and the float32 passes beside a bf16 one: the
+      // data pass in float32 (dnnl_direct) reads the float32 dy, the weight pass the bf16 ones.
+      std::vector<float> dx_f32 = out(s.x_size()), dx_both = out(s.x_size()), dw_both = out(s.w_size());
+      conv2d_backward_data(ConvAlgo::dnnl_direct, s, dy.data(), w.data(), dx_f32.data(), layouts);
+      conv2d_backward(ConvAlgo::dnnl_direct, ConvAlgo::dnnl_bf16, s, x_nan.data(), dy.data(), w.data(),
+                      dx_both.data(), dw_both.data(), layouts, given);
+      CHECK(dx_both == dx_f32);
+      CHECK(dw_both == dw);
+      conv2d_backward(ConvAlgo::dnnl_bf16, ConvAlgo::dnnl_bf16, s, x_nan.data(), dy_nan.data(), w.data(),
+                      dx_both.data(), dw_both.data(), layouts, given);
+      CHECK(dx_both == dx);
+      CHECK(dw_both == dw);
+      if (l == ChannelLayout::nChw16c) {  // the bf16 kernels work in nChw16c: no copy of x at all
+        const std::string impl = conv2d_dnnl_impl(ConvAlgo::dnnl_bf16, s, ConvPass::forward, layouts, given);
+        INFO(impl);
+        CHECK(impl.find("+reorder in0") == std::string::npos);
+        CHECK(conv2d_dnnl_impl(ConvAlgo::dnnl_bf16, s, ConvPass::forward, layouts).find("+reorder in0") !=
+              std::string::npos);
+      }
+    }
 }
 
 TEST_CASE("gemm_bf16 equals the float64 GEMM of the bf16-rounded operands", "[bf16][gemm]") {

@@ -13,6 +13,8 @@
 #include "support/check_close.h"
 #include "support/random_vector.h"
 #include "kernels/cpu/batch_norm.h"
+#include "kernels/cpu/bf16.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/normalize.h"
 #include "kernels/cpu/pool.h"
 #include "kernels/cpu/reduce.h"
@@ -24,6 +26,19 @@ using bt::testing::check_close;
 using bt::testing::randv;
 
 namespace {
+
+// The fast training kernels without their optional bf16 output, of the reference versions'
+// type, so that a test picks either through one function pointer.
+template <class T>
+void fast_forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma, const T* beta, T eps,
+                        T momentum, T* y, T* mean, T* invstd, T* rm, T* rv, ChannelLayout layout) {
+  batch_norm_forward_train<T>(N, C, HW, x, gamma, beta, eps, momentum, y, mean, invstd, rm, rv, layout);
+}
+template <class T>
+void fast_backward_train(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x, const T* gamma, const T* mean,
+                         const T* invstd, T* dx, T* dgamma, T* dbeta, ChannelLayout layout) {
+  batch_norm_backward_train<T>(N, C, HW, dy, x, gamma, mean, invstd, dx, dgamma, dbeta, layout);
+}
 
 // An output buffer followed by a guard zone of sentinels that no kernel may touch.
 template <class T>
@@ -78,7 +93,7 @@ TEST_CASE("batch_norm: hand-derived 2-sample column", "[batch_norm]") {
   const double eps = 1e-5, is = 1 / std::sqrt(1 + eps);
   for (bool fast : {false, true}) {
     std::vector<double> x{1, 3}, gamma{2}, beta{0.5}, rm{0}, rv{1}, y(2), mean(1), invstd(1);
-    auto f = fast ? batch_norm_forward_train<double> : batch_norm_forward_train_ref<double>;
+    auto f = fast ? fast_forward_train<double> : batch_norm_forward_train_ref<double>;
     f(2, 1, 1, x.data(), gamma.data(), beta.data(), eps, 0.1, y.data(), mean.data(),
       invstd.data(), rm.data(), rv.data(), ChannelLayout::nchw);
     CHECK(y[0] == Approx(0.5 - 2 * is).epsilon(1e-14));
@@ -89,7 +104,7 @@ TEST_CASE("batch_norm: hand-derived 2-sample column", "[batch_norm]") {
     CHECK(rv[0] == Approx(0.9 * 1 + 0.1 * 2).epsilon(1e-15));  // unbiased var 2
     // dy = [1, 0]: Σdy = 1, Σdy x̂ = −is; dx = γ is/2 · (2dy − 1 + x̂·is)
     std::vector<double> dy{1, 0}, dx(2), dg(1), db(1);
-    auto b = fast ? batch_norm_backward_train<double> : batch_norm_backward_train_ref<double>;
+    auto b = fast ? fast_backward_train<double> : batch_norm_backward_train_ref<double>;
     b(2, 1, 1, dy.data(), x.data(), gamma.data(), mean.data(), invstd.data(), dx.data(),
       dg.data(), db.data(), ChannelLayout::nchw);
     CHECK(db[0] == Approx(1));
@@ -121,10 +136,10 @@ TEMPLATE_TEST_CASE("batch_norm: fast matches reference", "[batch_norm]", float, 
         for (int v = 0; v < 2; ++v) {
           Guarded<T> y(n), mean(s.C), invstd(s.C), dx(n), dg(s.C), db(s.C);
           auto rm = randv<T>(s.C, 5), rv = randv<T>(s.C, 6, 0.5, 2);
-          (v ? batch_norm_forward_train<T> : batch_norm_forward_train_ref<T>)(
+          (v ? fast_forward_train<T> : batch_norm_forward_train_ref<T>)(
               s.N, s.C, s.HW, x.data(), g, b, eps, m, y.data(), mean.data(), invstd.data(),
               rm.data(), rv.data(), layout);
-          (v ? batch_norm_backward_train<T> : batch_norm_backward_train_ref<T>)(
+          (v ? fast_backward_train<T> : batch_norm_backward_train_ref<T>)(
               s.N, s.C, s.HW, dy.data(), x.data(), g, mean.data(), invstd.data(), dx.data(),
               affine ? dg.data() : nullptr, affine ? db.data() : nullptr, layout);
           // Eval mode with the updated running stats.
@@ -180,6 +195,54 @@ TEST_CASE("batch_norm: fused ReLU variant and in-place backward", "[batch_norm]"
   }
 }
 
+// The float training kernels' optional bf16 output: each value the bf16 rounding of the float32
+// one written beside it (and that one unchanged by asking for it), in every layout, in place too.
+TEST_CASE("batch_norm and add_relu: the bf16 outputs are the roundings of the float32 ones", "[batch_norm][bf16]") {
+  const int64_t N = 4, C = 32;
+  for (const int64_t hw : {int64_t(1), int64_t(9)})
+    for (const ChannelLayout layout : {ChannelLayout::nchw, ChannelLayout::nChw16c})
+      for (const bool relu : {false, true}) {
+        INFO("HW " << hw << " nChw16c " << (layout == ChannelLayout::nChw16c) << " relu " << relu);
+        const size_t n = size_t(N * C * hw);
+        const auto x = randv<float>(n, 11), dy = randv<float>(n, 12), gamma = randv<float>(C, 13),
+                   beta = randv<float>(C, 14);
+        std::vector<float> y(n), y_plain(n), mean(C), invstd(C), dx = dy, dx_plain(n), dg(C), db(C);
+        std::vector<uint16_t> yb(n, 0xdead), dxb(n, 0xdead);
+        auto forward = relu ? batch_norm_relu_forward_train<float> : batch_norm_forward_train<float>;
+        forward(N, C, hw, x.data(), gamma.data(), beta.data(), 1e-5f, 0.1f, y.data(), mean.data(), invstd.data(),
+                nullptr, nullptr, layout, yb.data());
+        forward(N, C, hw, x.data(), gamma.data(), beta.data(), 1e-5f, 0.1f, y_plain.data(), mean.data(),
+                invstd.data(), nullptr, nullptr, layout, nullptr);
+        CHECK(y == y_plain);
+        size_t wrong = 0;
+        for (size_t i = 0; i < n; ++i) wrong += yb[i] != to_bf16(y[i]);
+        CHECK(wrong == 0);
+        if (relu) {
+          batch_norm_relu_backward_train<float>(N, C, hw, dy.data(), x.data(), y.data(), gamma.data(), mean.data(),
+                                                invstd.data(), dx_plain.data(), dg.data(), db.data(), layout);
+          batch_norm_relu_backward_train<float>(N, C, hw, dx.data(), x.data(), y.data(), gamma.data(), mean.data(),
+                                                invstd.data(), dx.data(), dg.data(), db.data(), layout, dxb.data());
+        } else {
+          batch_norm_backward_train<float>(N, C, hw, dy.data(), x.data(), gamma.data(), mean.data(), invstd.data(),
+                                           dx_plain.data(), dg.data(), db.data(), layout);
+          batch_norm_backward_train<float>(N, C, hw, dx.data(), x.data(), gamma.data(), mean.data(), invstd.data(),
+                                           dx.data(), dg.data(), db.data(), layout, dxb.data());  // in place
+        }
+        CHECK(dx == dx_plain);
+        wrong = 0;
+        for (size_t i = 0; i < n; ++i) wrong += dxb[i] != to_bf16(dx[i]);
+        CHECK(wrong == 0);
+      }
+  const size_t n = 100000;  // past the size at which add_relu goes parallel
+  const auto a = randv<float>(n, 15), b = randv<float>(n, 16);
+  std::vector<float> y(n);
+  std::vector<uint16_t> yb(n, 0xdead);
+  add_relu<float>(int64_t(n), a.data(), b.data(), y.data(), yb.data());
+  size_t wrong = 0;
+  for (size_t i = 0; i < n; ++i) wrong += y[i] != std::max(a[i] + b[i], 0.0f) || yb[i] != to_bf16(y[i]);
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("batch_norm: backward matches finite differences", "[batch_norm][fd]") {
   struct S { int64_t N, C, HW; };
   for (const S s : {S{3, 2, 5}, S{5, 3, 1}, S{1, 2, 4}})
@@ -188,7 +251,7 @@ TEST_CASE("batch_norm: backward matches finite differences", "[batch_norm][fd]")
       const size_t n = size_t(s.N * s.C * s.HW);
       const auto x = randv<double>(n, 11, -1, 2), w = randv<double>(n, 12);
       const auto gamma = randv<double>(s.C, 13, 0.5, 1.5), beta = randv<double>(s.C, 14);
-      auto fwd = fast ? batch_norm_forward_train<double> : batch_norm_forward_train_ref<double>;
+      auto fwd = fast ? fast_forward_train<double> : batch_norm_forward_train_ref<double>;
       auto train = [&](const std::vector<double>& xx, const std::vector<double>& gg,
                        const std::vector<double>& bb) {
         std::vector<double> y(n), mean(s.C), invstd(s.C);
@@ -199,7 +262,7 @@ TEST_CASE("batch_norm: backward matches finite differences", "[batch_norm][fd]")
       std::vector<double> y(n), mean(s.C), invstd(s.C), dx(n), dg(s.C), db(s.C);
       fwd(s.N, s.C, s.HW, x.data(), gamma.data(), beta.data(), 1e-5, 0.1, y.data(), mean.data(),
           invstd.data(), nullptr, nullptr, ChannelLayout::nchw);
-      (fast ? batch_norm_backward_train<double> : batch_norm_backward_train_ref<double>)(
+      (fast ? fast_backward_train<double> : batch_norm_backward_train_ref<double>)(
           s.N, s.C, s.HW, w.data(), x.data(), gamma.data(), mean.data(), invstd.data(),
           dx.data(), dg.data(), db.data(), ChannelLayout::nchw);
       check_fd([&](const auto& v) { return train(v, gamma, beta); }, x, w, dx, "train dx");

@@ -3,6 +3,7 @@
 // and backward; the backward keeps its forward's precision wherever backward() is called. The
 // expected values are the float64 ops (and their autograd) on the bf16-rounded tensors.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -168,4 +169,85 @@ TEST_CASE("parse_precision takes f32 and bf16 and names the flag otherwise", "[b
   CHECK_THROWS_WITH(parse_precision("fp16", "--precision"),
                     "--precision: unknown precision 'fp16', expected f32 or bf16");
   CHECK_NOTHROW(check_precision_supported(Precision::f32));
+}
+
+namespace {
+
+// A residual block's first half: x → BN-ReLU → conv → BN, then Σ out·g; `fresh_copies` puts
+// ops between the convolution and its neighbours that copy values exactly (clone, ·1) into
+// storages without bf16 roundings, so that the convolution rounds its own copies.
+struct BlockRun {
+  Tensor h, out, grad_x, grad_w;
+};
+BlockRun block(const Tensor& x0, const Tensor& w0, const Tensor& g, bool fresh_copies) {
+  const Tensor x = x0.detach().requires_grad_(), w = w0.detach().requires_grad_();
+  const int64_t C = x.size(1), K = w.size(0);
+  const Tensor ones_c = Tensor::ones({C}), zeros_c = Tensor::zeros({C}), ones_k = Tensor::ones({K}),
+               zeros_k = Tensor::zeros({K});
+  BlockRun r;
+  Tensor loss;
+  {
+    PrecisionScope scope(Precision::bf16);
+    r.h = batch_norm_relu(x, ones_c, zeros_c, Tensor(), Tensor(), true, 0.1, 1e-5);
+    Tensor y = conv2d(fresh_copies ? r.h.clone() : r.h, w, 1, 1);
+    if (fresh_copies) y = mul(y, 1.0);
+    r.out = batch_norm(y, ones_k, zeros_k, Tensor(), Tensor(), true, 0.1, 1e-5);
+    loss = sum(mul(r.out, g));
+  }
+  loss.backward();
+  r.grad_x = x.grad();
+  r.grad_w = w.grad();
+  return r;
+}
+
+bool same_values(const Tensor& a, const Tensor& b) { return a.to_vector() == b.to_vector(); }
+
+}  // namespace
+
+// Under bf16, BN-ReLU and add_relu leave the bf16 rounding of their blocked output beside it, and
+// a training BN that of its dx (engine/tensor.h); the bf16 convolutions read those instead of
+// rounding copies of their own, which must change nothing, bit for bit.
+TEST_CASE("conv2d under bf16 reads the roundings its producers leave, with the results of rounding its own", "[bf16]") {
+  Rng rng(7);
+  const Tensor x = randn({4, 16, 8, 8}, rng).to(Layout::nChw16c), w = randn({32, 16, 3, 3}, rng),
+               g = randn({4, 32, 8, 8}, rng);
+  const BlockRun left = block(x, w, g, false), own = block(x, w, g, true);
+  REQUIRE(left.h.bf16_rounding() != nullptr);
+  REQUIRE(left.out.layout() == Layout::nChw16c);
+  CHECK(same_values(left.out, own.out));
+  CHECK(same_values(left.grad_w, own.grad_w));
+  CHECK(same_values(left.grad_x, own.grad_x));
+  {
+    PrecisionScope scope(Precision::bf16);
+    const Tensor a = randn({4, 16, 8, 8}, rng).to(Layout::nChw16c), b = randn({4, 16, 8, 8}, rng).to(Layout::nChw16c);
+    CHECK(add_relu(a, b).bf16_rounding() != nullptr);
+  }
+  // The convolution does read the rounding: zeroing it zeroes the output.
+  const Tensor h = left.h.detach();
+  std::fill_n(const_cast<uint16_t*>(h.bf16_rounding()), h.numel(), uint16_t(0));
+  {
+    PrecisionScope scope(Precision::bf16);
+    CHECK(max_abs_diff(conv2d(h, w, 1, 1), Tensor::zeros({4, 32, 8, 8})) == 0);
+  }
+  // float32 leaves none.
+  CHECK(batch_norm_relu(x, Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-5).bf16_rounding() == nullptr);
+}
+
+TEST_CASE("in-place writes drop a tensor's bf16 rounding, so that it never goes stale", "[bf16]") {
+  Rng rng(8);
+  const Tensor x = randn({2, 16, 4, 4}, rng).to(Layout::nChw16c);
+  PrecisionScope scope(Precision::bf16);
+  auto fresh = [&] { return batch_norm_relu(x, Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-5); };
+  Tensor y = fresh();
+  REQUIRE(y.bf16_rounding() != nullptr);
+  y.detach().copy_(x);  // through another handle of the same storage
+  CHECK(y.bf16_rounding() == nullptr);
+  y = fresh();
+  y.fill_(1);
+  CHECK(y.bf16_rounding() == nullptr);
+  y = fresh();
+  add_into(y, x);
+  CHECK(y.bf16_rounding() == nullptr);
+  y = fresh();
+  CHECK(y.slice(0, 0, 1).bf16_rounding() == nullptr);  // a view of part of the storage
 }

@@ -98,7 +98,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
   else
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      cpu::conv2d_forward(algo.forward, s, xc.dense_data<T>(), wc.data<T>(), y.dense_data<T>(), layouts);
+      cpu::conv2d_forward(algo.forward, s, xc.dense_data<T>(), wc.data<T>(), y.dense_data<T>(), layouts,
+                          {xc.bf16_rounding(), nullptr});
     });
   if (out_layout != y_layout) y = y.to(out_layout).detach();  // not recorded: y gets the conv2d node
   return record(y, "conv2d", {x, w}, [s, dev, on_device, algo, layouts, x_layout, y_layout, xc, wc, x,
@@ -113,7 +114,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
       ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {  // both passes in one call: one copy of dy
         using T = decltype(tag);
         cpu::conv2d_backward(algo.backward_data, algo.backward_weight, s, xc.dense_data<T>(), gc.dense_data<T>(),
-                             wc.data<T>(), dx.defined() ? dx.dense_data<T>() : nullptr, opt_mut<T>(dw), layouts);
+                             wc.data<T>(), dx.defined() ? dx.dense_data<T>() : nullptr, opt_mut<T>(dw), layouts,
+                             {xc.bf16_rounding(), gc.bf16_rounding()});
       });
     }
     return std::vector<Tensor>{dx, dw};
@@ -189,16 +191,22 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
     mean_t = Tensor::empty({C}, x.dtype(), x.device());
     invstd_t = Tensor::empty({C}, x.dtype(), x.device());
   }
+  // Under --precision bf16 a training BN of blocked activations writes the bf16 rounding of dx
+  // beside it (the dy of the conv before it), and BN-ReLU that of y too (the next conv's x):
+  // the bf16 convolutions read those, with no rounding copies of their own (engine/tensor.h).
+  const bool round_bf16 = dev == Device::cpu && training && x.dtype() == DType::f32 &&
+                          xc.layout() == Layout::nChw16c && compute_precision() == Precision::bf16;
   if (dev != Device::cpu) {
     batch_norm_forward_device(fuse_relu, training, N, C, HW, xc, gamma, beta, running_mean,
                               running_var, momentum, eps, y, mean_t, invstd_t);
   } else if (training) {
+    uint16_t* y_bf16 = round_bf16 && fuse_relu ? y.attach_bf16_rounding() : nullptr;
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       auto forward = fuse_relu ? cpu::batch_norm_relu_forward_train<T> : cpu::batch_norm_forward_train<T>;
       forward(N, C, HW, xc.dense_data<T>(), opt_ptr<T>(gamma), opt_ptr<T>(beta), T(eps), T(momentum),
               y.dense_data<T>(), mean_t.data<T>(), invstd_t.data<T>(), opt_mut<T>(running_mean),
-              opt_mut<T>(running_var), layout);
+              opt_mut<T>(running_var), layout, y_bf16);
     });
   } else {
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
@@ -222,17 +230,18 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
                                  invstd_t, rm, rv, eps, dx, dgamma, dbeta);
       return std::vector<Tensor>{dx, dgamma, dbeta};
     }
+    uint16_t* dx_bf16 = round_bf16 ? dx.attach_bf16_rounding() : nullptr;
     ops_detail::dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       if (training && fuse_relu)
         cpu::batch_norm_relu_backward_train<T>(N, C, HW, gc.dense_data<T>(), xc.dense_data<T>(),
                                                yd.dense_data<T>(), opt_ptr<T>(gamma), mean_t.data<T>(),
                                                invstd_t.data<T>(), dx.dense_data<T>(), opt_mut<T>(dgamma),
-                                               opt_mut<T>(dbeta), layout);
+                                               opt_mut<T>(dbeta), layout, dx_bf16);
       else if (training)
         cpu::batch_norm_backward_train<T>(N, C, HW, gc.dense_data<T>(), xc.dense_data<T>(), opt_ptr<T>(gamma),
                                           mean_t.data<T>(), invstd_t.data<T>(), dx.dense_data<T>(),
-                                          opt_mut<T>(dgamma), opt_mut<T>(dbeta), layout);
+                                          opt_mut<T>(dgamma), opt_mut<T>(dbeta), layout, dx_bf16);
       else
         cpu::batch_norm_backward_eval<T>(N, C, HW, gc.dense_data<T>(), xc.dense_data<T>(), opt_ptr<T>(gamma),
                                          rm.data<T>(), rv.data<T>(), T(eps), dx.dense_data<T>(),

@@ -5,6 +5,7 @@
 // there (device counters such as BatchNorm's num_batches_tracked); the rest is float32.
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
+#include "engine/precision.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cuda/elementwise.h"
 
@@ -182,6 +183,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 void add_into(const Tensor& dst, const Tensor& src) {
   BT_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(), "add_into: ", shape_str(src.shape()), " ",
            dtype_name(src.dtype()), " into ", shape_str(dst.shape()), " ", dtype_name(dst.dtype()));
+  if (dst.storage()) dst.storage()->drop_bf16_rounding();
   if (dst.device() != Device::cpu || src.device() != Device::cpu || !dst.is_dense() || !src.is_dense() ||
       dst.layout() != src.layout()) {
     NoGradGuard no_grad;
@@ -277,10 +279,15 @@ Tensor add_relu(const Tensor& a, const Tensor& b) {
   Tensor ac = blocked ? a.detach().to(Layout::nChw16c) : strided(a).contiguous();
   Tensor bc = blocked ? b.detach().to(Layout::nChw16c) : strided(b).contiguous();
   Tensor y = Tensor::empty_like(ac);
+  // Under --precision bf16 a block's blocked output comes with its bf16 rounding, which the next
+  // block's bf16 convolutions read (engine/tensor.h).
+  const bool round_bf16 = dev == Device::cpu && blocked && a.dtype() == DType::f32 &&
+                          compute_precision() == Precision::bf16;
+  uint16_t* y_bf16 = round_bf16 ? y.attach_bf16_rounding() : nullptr;
   if (dev == Device::cpu)
     ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      cpu::add_relu<T>(a.numel(), ac.dense_data<T>(), bc.dense_data<T>(), y.dense_data<T>());
+      cpu::add_relu<T>(a.numel(), ac.dense_data<T>(), bc.dense_data<T>(), y.dense_data<T>(), y_bf16);
     });
   else
     ops_detail::dispatch_cuda_backend(dev, [&](auto backend) {

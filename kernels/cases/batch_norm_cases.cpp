@@ -147,7 +147,7 @@ void run_kernels(const Spec& s, const KernelPointers& p) {
             *rv = p.out<float>(4);
       if constexpr (cpu) {
         (s.relu ? cpu::batch_norm_relu_forward_train<float> : cpu::batch_norm_forward_train<float>)(
-            s.N, s.C, s.HW, x, gamma, beta, kEps, kMomentum, y, mean, invstd, rm, rv, s.layout);
+            s.N, s.C, s.HW, x, gamma, beta, kEps, kMomentum, y, mean, invstd, rm, rv, s.layout, nullptr);
       } else {
         (s.relu ? cuda::batch_norm_relu_forward_train<Api> : cuda::batch_norm_forward_train<Api>)(
             s.N, s.C, s.HW, x, gamma, beta, kEps, kMomentum, y, mean, invstd, rm, rv, nullptr);

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/cpu/bf16.h"
+
 namespace bt::cpu {
 
 // ---------------------------------------------------------------------------------------------
@@ -306,14 +308,16 @@ void channel_grad_sums(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, c
 
 // out = p·u' + q·v + k per channel, with u' = u masked by (y > 0) when MaskIn, and the result
 // clamped at 0 when ReluOut; v may be nullptr (no q·v term). This one pass is the forward
-// (x·scale + shift) and the backward (a dy' + b x + k). out may alias u (elementwise).
-//   u, v, y, out (N, C, HW); p, q, k (C)
-template <class T, bool MaskIn, bool ReluOut>
-void channel_axpb(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const T* u, const T* v,
-                  const T* y, const T* p, const T* q, const T* k, T* out) {
-  auto f = [=](int64_t i, T pc, T qc, T kc) {
+// (x·scale + shift) and the backward (a dy' + b x + k). out may alias u (elementwise). With
+// Bf16 it also writes out's bf16 rounding to out_bf16 (kernels/cpu/bf16.h).
+//   u, v, y, out, out_bf16 (N, C, HW); p, q, k (C)
+template <class T, bool MaskIn, bool ReluOut, bool Bf16>
+void channel_axpb_pass(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const T* u, const T* v,
+                       const T* y, const T* p, const T* q, const T* k, T* out, uint16_t* out_bf16) {
+  auto put = [=](int64_t i, T pc, T qc, T kc) {
     const T r = pc * masked<T, MaskIn>(u[i], y, i) + (v ? qc * v[i] : T(0)) + kc;
-    return ReluOut ? std::max(r, T(0)) : r;
+    out[i] = ReluOut ? std::max(r, T(0)) : r;
+    if constexpr (Bf16) out_bf16[i] = to_bf16(float(out[i]));
   };
   const bool par = N * C * HW >= kParallelMin;
   if (HW == 1) {
@@ -321,7 +325,7 @@ void channel_axpb(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const 
     for (int64_t n = 0; n < N; ++n) {
       const int64_t o = n * C;
 #pragma omp simd
-      for (int64_t c = 0; c < C; ++c) out[o + c] = f(o + c, p[c], v ? q[c] : T(0), k[c]);
+      for (int64_t c = 0; c < C; ++c) put(o + c, p[c], v ? q[c] : T(0), k[c]);
     }
     return;
   }
@@ -332,10 +336,7 @@ void channel_axpb(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const 
       const T *pc = p + c0, *qc = v ? q + c0 : nullptr, *kc = k + c0;
       for (int64_t i = 0; i < HW; ++i)
 #pragma omp simd
-        for (int64_t l = 0; l < kChannelBlock; ++l) {
-          const int64_t e = o + i * kChannelBlock + l;
-          out[e] = f(e, pc[l], qc ? qc[l] : T(0), kc[l]);
-        }
+        for (int64_t l = 0; l < kChannelBlock; ++l) put(o + i * kChannelBlock + l, pc[l], qc ? qc[l] : T(0), kc[l]);
     }
     return;
   }
@@ -344,14 +345,23 @@ void channel_axpb(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const 
     const int64_t o = r * HW, c = r % C;
     const T pc = p[c], qc = v ? q[c] : T(0), kc = k[c];
 #pragma omp simd
-    for (int64_t i = 0; i < HW; ++i) out[o + i] = f(o + i, pc, qc, kc);
+    for (int64_t i = 0; i < HW; ++i) put(o + i, pc, qc, kc);
   }
+}
+
+template <class T, bool MaskIn, bool ReluOut>
+void channel_axpb(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const T* u, const T* v,
+                  const T* y, const T* p, const T* q, const T* k, T* out, uint16_t* out_bf16 = nullptr) {
+  if (out_bf16)
+    channel_axpb_pass<T, MaskIn, ReluOut, true>(layout, N, C, HW, u, v, y, p, q, k, out, out_bf16);
+  else
+    channel_axpb_pass<T, MaskIn, ReluOut, false>(layout, N, C, HW, u, v, y, p, q, k, out, nullptr);
 }
 
 template <class T, bool Relu>
 void forward_train(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                    const T* beta, T eps, T momentum, T* y, T* save_mean, T* save_invstd, T* running_mean,
-                   T* running_var) {
+                   T* running_var, uint16_t* y_bf16) {
   const int64_t M = N * HW;
   std::vector<double> mean(C), var(C);
   std::vector<T> scale(C), shift(C);
@@ -371,7 +381,7 @@ void forward_train(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const
     }
   }
   channel_axpb<T, false, Relu>(layout, N, C, HW, x, nullptr, nullptr, scale.data(), nullptr,
-                              shift.data(), y);
+                              shift.data(), y, y_bf16);
 }
 
 // Shared by the training and eval backward: stats(c) gives {mean, invstd} of channel c.
@@ -380,7 +390,7 @@ void forward_train(ChannelLayout layout, int64_t N, int64_t C, int64_t HW, const
 // Eval:     dx = γ invstd dy (b = k = 0).
 template <class T, bool Relu, class Stats>
 void backward(ChannelLayout layout, bool train, int64_t N, int64_t C, int64_t HW, const T* dy, const T* x, const T* y,
-              const T* gamma, Stats stats, T* dx, T* dgamma, T* dbeta) {
+              const T* gamma, Stats stats, T* dx, T* dgamma, T* dbeta, uint16_t* dx_bf16 = nullptr) {
   const double M = double(N * HW);
   std::vector<T> mean(C), a(C), b(C), k(C);
   std::vector<double> invstd(C), sdy(C), sdx(C);
@@ -401,7 +411,7 @@ void backward(ChannelLayout layout, bool train, int64_t N, int64_t C, int64_t HW
     if (dbeta) dbeta[c] = T(sdy[c]);
   }
   channel_axpb<T, Relu, false>(layout, N, C, HW, dy, train ? x : nullptr, y, a.data(), b.data(),
-                               k.data(), dx);
+                               k.data(), dx, dx_bf16);
 }
 
 template <class T>
@@ -422,33 +432,36 @@ auto running_stats(const T* running_mean, const T* running_var, T eps) {
 template <class T>
 void batch_norm_forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                               const T* beta, T eps, T momentum, T* y, T* save_mean,
-                              T* save_invstd, T* running_mean, T* running_var, ChannelLayout layout) {
+                              T* save_invstd, T* running_mean, T* running_var, ChannelLayout layout,
+                              uint16_t* y_bf16) {
   forward_train<T, false>(layout, N, C, HW, x, gamma, beta, eps, momentum, y, save_mean, save_invstd,
-                          running_mean, running_var);
+                          running_mean, running_var, y_bf16);
 }
 
 template <class T>
 void batch_norm_relu_forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                                    const T* beta, T eps, T momentum, T* y, T* save_mean,
-                                   T* save_invstd, T* running_mean, T* running_var, ChannelLayout layout) {
+                                   T* save_invstd, T* running_mean, T* running_var, ChannelLayout layout,
+                                   uint16_t* y_bf16) {
   forward_train<T, true>(layout, N, C, HW, x, gamma, beta, eps, momentum, y, save_mean, save_invstd,
-                         running_mean, running_var);
+                         running_mean, running_var, y_bf16);
 }
 
 template <class T>
 void batch_norm_backward_train(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                const T* gamma, const T* save_mean, const T* save_invstd, T* dx,
-                               T* dgamma, T* dbeta, ChannelLayout layout) {
+                               T* dgamma, T* dbeta, ChannelLayout layout, uint16_t* dx_bf16) {
   backward<T, false>(layout, true, N, C, HW, dy, x, static_cast<const T*>(nullptr), gamma,
-                     saved_stats(save_mean, save_invstd), dx, dgamma, dbeta);
+                     saved_stats(save_mean, save_invstd), dx, dgamma, dbeta, dx_bf16);
 }
 
 template <class T>
 void batch_norm_relu_backward_train(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                     const T* y, const T* gamma, const T* save_mean,
-                                    const T* save_invstd, T* dx, T* dgamma, T* dbeta, ChannelLayout layout) {
+                                    const T* save_invstd, T* dx, T* dgamma, T* dbeta, ChannelLayout layout,
+                                    uint16_t* dx_bf16) {
   backward<T, true>(layout, true, N, C, HW, dy, x, y, gamma, saved_stats(save_mean, save_invstd), dx,
-                    dgamma, dbeta);
+                    dgamma, dbeta, dx_bf16);
 }
 
 template <class T>
@@ -478,16 +491,16 @@ void batch_norm_backward_eval(int64_t N, int64_t C, int64_t HW, const T* dy, con
   template void batch_norm_forward_train_ref<T>(int64_t, int64_t, int64_t, const T*, const T*,                         \
                                                 const T*, T, T, T*, T*, T*, T*, T*, ChannelLayout);                    \
   template void batch_norm_forward_train<T>(int64_t, int64_t, int64_t, const T*, const T*,                             \
-                                            const T*, T, T, T*, T*, T*, T*, T*, ChannelLayout);                        \
+                                            const T*, T, T, T*, T*, T*, T*, T*, ChannelLayout, uint16_t*);             \
   template void batch_norm_relu_forward_train<T>(int64_t, int64_t, int64_t, const T*, const T*,                        \
-                                                 const T*, T, T, T*, T*, T*, T*, T*, ChannelLayout);                   \
+                                                 const T*, T, T, T*, T*, T*, T*, T*, ChannelLayout, uint16_t*);        \
   template void batch_norm_backward_train_ref<T>(int64_t, int64_t, int64_t, const T*, const T*,                        \
                                                  const T*, const T*, const T*, T*, T*, T*, ChannelLayout);             \
   template void batch_norm_backward_train<T>(int64_t, int64_t, int64_t, const T*, const T*,                            \
-                                             const T*, const T*, const T*, T*, T*, T*, ChannelLayout);                 \
+                                             const T*, const T*, const T*, T*, T*, T*, ChannelLayout, uint16_t*);      \
   template void batch_norm_relu_backward_train<T>(int64_t, int64_t, int64_t, const T*,                                 \
                                                   const T*, const T*, const T*, const T*,                              \
-                                                  const T*, T*, T*, T*, ChannelLayout);                                \
+                                                  const T*, T*, T*, T*, ChannelLayout, uint16_t*);                     \
   template void batch_norm_forward_eval_ref<T>(int64_t, int64_t, int64_t, const T*, const T*,                          \
                                                const T*, const T*, const T*, T, T*, ChannelLayout);                    \
   template void batch_norm_forward_eval<T>(int64_t, int64_t, int64_t, const T*, const T*,                              \

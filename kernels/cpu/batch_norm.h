@@ -7,7 +7,9 @@
 //   x̂ = (x − mean) · invstd,  y = γ x̂ + β
 //
 // gamma/beta may be nullptr (no affine: γ = 1, β = 0); dgamma/dbeta may be nullptr (not
-// computed). Every output is overwritten (=), never accumulated.
+// computed). Every output is overwritten (=), never accumulated. The fast training kernels of
+// float write, where y_bf16 / dx_bf16 is non-null, the bf16 rounding of y / dx there too, in the
+// same pass and layout (kernels/cpu/bf16.h): what a bf16 convolution reading it takes as input.
 // `*_ref` are plain loops accumulating in double; the versions without the suffix are the fast
 // path (OpenMP over rows or channel blocks, SIMD reductions, one fused elementwise pass). Both
 // take every (N, C, HW) buffer in `layout`: NCHW, or oneDNN's blocked nChw16c with C a multiple
@@ -35,7 +37,7 @@ template <class T>
 void batch_norm_forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                               const T* beta, T eps, T momentum, T* y, T* save_mean,
                               T* save_invstd, T* running_mean, T* running_var,
-    ChannelLayout layout = ChannelLayout::nchw);
+    ChannelLayout layout = ChannelLayout::nchw, uint16_t* y_bf16 = nullptr);
 
 // Training backward (Ioffe & Szegedy 2015, §3; the form PyTorch's batch_norm_backward uses):
 //   dβ = Σ dy,  dγ = Σ dy x̂,
@@ -53,7 +55,7 @@ template <class T>
 void batch_norm_backward_train(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                const T* gamma, const T* save_mean, const T* save_invstd, T* dx,
                                T* dgamma, T* dbeta,
-    ChannelLayout layout = ChannelLayout::nchw);
+    ChannelLayout layout = ChannelLayout::nchw, uint16_t* dx_bf16 = nullptr);
 
 // Fused training BN + ReLU: y = max(0, γ x̂ + β), same arguments as batch_norm_forward_train.
 // Its backward masks dy with (y > 0), y being that forward's output (N, C, HW), then applies
@@ -62,12 +64,12 @@ template <class T>
 void batch_norm_relu_forward_train(int64_t N, int64_t C, int64_t HW, const T* x, const T* gamma,
                                    const T* beta, T eps, T momentum, T* y, T* save_mean,
                                    T* save_invstd, T* running_mean, T* running_var,
-    ChannelLayout layout = ChannelLayout::nchw);
+    ChannelLayout layout = ChannelLayout::nchw, uint16_t* y_bf16 = nullptr);
 template <class T>
 void batch_norm_relu_backward_train(int64_t N, int64_t C, int64_t HW, const T* dy, const T* x,
                                     const T* y, const T* gamma, const T* save_mean,
                                     const T* save_invstd, T* dx, T* dgamma, T* dbeta,
-    ChannelLayout layout = ChannelLayout::nchw);
+    ChannelLayout layout = ChannelLayout::nchw, uint16_t* dx_bf16 = nullptr);
 
 // Eval forward with the running statistics: y = γ (x − running_mean) / sqrt(running_var + eps) + β.
 //   x (N, C, HW) -> y (N, C, HW) (=); gamma, beta (C) or nullptr; running_mean, running_var (C)

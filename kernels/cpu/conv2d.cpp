@@ -81,45 +81,47 @@ void run_pass(ConvAlgo algo, const Conv2dShape& s, ConvLayouts layouts, Ref ref,
 }  // namespace
 
 void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y,
-                    ConvLayouts layouts) {
+                    ConvLayouts layouts, Bf16Activations bf16) {
   run_pass(
       algo, s, layouts, [&] { conv2d_forward_ref(s, x, w, y); }, [&] { conv2d_forward_im2col(s, x, w, y); },
-      [&] { conv2d_forward_dnnl(algo, s, x, w, y, layouts); });
+      [&] { conv2d_forward_dnnl(algo, s, x, w, y, layouts, bf16); });
 }
 
 void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx,
-                          ConvLayouts layouts) {
+                          ConvLayouts layouts, Bf16Activations bf16) {
   run_pass(
       algo, s, layouts, [&] { conv2d_backward_data_ref(s, dy, w, dx); },
-      [&] { conv2d_backward_data_im2col(s, dy, w, dx); }, [&] { conv2d_backward_data_dnnl(algo, s, dy, w, dx, layouts); });
+      [&] { conv2d_backward_data_im2col(s, dy, w, dx); }, [&] { conv2d_backward_data_dnnl(algo, s, dy, w, dx, layouts, bf16); });
 }
 
 void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw,
-                            ConvLayouts layouts) {
+                            ConvLayouts layouts, Bf16Activations bf16) {
   run_pass(
       algo, s, layouts, [&] { conv2d_backward_weight_ref(s, x, dy, dw); },
       [&] { conv2d_backward_weight_im2col(s, x, dy, dw); },
-      [&] { conv2d_backward_weight_dnnl(algo, s, x, dy, dw, layouts); });
+      [&] { conv2d_backward_weight_dnnl(algo, s, x, dy, dw, layouts, bf16); });
 }
 
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
-                     const float* dy, const float* w, float* dx, float* dw, ConvLayouts layouts) {
+                     const float* dy, const float* w, float* dx, float* dw, ConvLayouts layouts,
+                     Bf16Activations bf16) {
   check_shape(s);
   if (dx && dw && is_dnnl(data_algo) && is_dnnl(weight_algo))
-    return conv2d_backward_dnnl(data_algo, weight_algo, s, x, dy, w, dx, dw, layouts);
-  if (dx) conv2d_backward_data(data_algo, s, dy, w, dx, layouts);
-  if (dw) conv2d_backward_weight(weight_algo, s, x, dy, dw, layouts);
+    return conv2d_backward_dnnl(data_algo, weight_algo, s, x, dy, w, dx, dw, layouts, bf16);
+  if (dx) conv2d_backward_data(data_algo, s, dy, w, dx, layouts, bf16);
+  if (dw) conv2d_backward_weight(weight_algo, s, x, dy, dw, layouts, bf16);
 }
 
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const double* x,
-                     const double* dy, const double* w, double* dx, double* dw, ConvLayouts layouts) {
+                     const double* dy, const double* w, double* dx, double* dw, ConvLayouts layouts,
+                     Bf16Activations) {
   check_plain(data_algo, layouts);
   if (dx) conv2d_backward_data(data_algo, s, dy, w, dx);
   if (dw) conv2d_backward_weight(weight_algo, s, x, dy, dw);
 }
 
 void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* w, double* y,
-                    ConvLayouts layouts) {
+                    ConvLayouts layouts, Bf16Activations) {
   check_shape(s);
   check_plain(algo, layouts);
   if (algo == ConvAlgo::reference) return conv2d_forward_ref(s, x, w, y);

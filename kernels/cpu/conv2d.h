@@ -17,25 +17,28 @@
 namespace bt::cpu {
 
 // The float versions take `layouts` (the activations in NCHW or nChw16c); the oneDNN algos alone
-// accept nChw16c (the others throw std::invalid_argument).
+// accept nChw16c (the others throw std::invalid_argument). dnnl_bf16 passes read the bf16
+// roundings of x and dy in `bf16` where given (kernels/cpu/conv2d_shape.h), the rest ignore them.
 void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y,
-                    ConvLayouts layouts = {});
+                    ConvLayouts layouts = {}, Bf16Activations bf16 = {});
 void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx,
-                          ConvLayouts layouts = {});
+                          ConvLayouts layouts = {}, Bf16Activations bf16 = {});
 void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw,
-                            ConvLayouts layouts = {});
+                            ConvLayouts layouts = {}, Bf16Activations bf16 = {});
 
 // Both backward passes of one layer: dx by data_algo, dw by weight_algo; either output may be
 // null (not computed). With two oneDNN algos dy is reordered once for both (conv2d_dnnl.h).
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
-                     const float* dy, const float* w, float* dx, float* dw, ConvLayouts layouts = {});
+                     const float* dy, const float* w, float* dx, float* dw, ConvLayouts layouts = {},
+                     Bf16Activations bf16 = {});
 void conv2d_backward(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const double* x,
-                     const double* dy, const double* w, double* dx, double* dw, ConvLayouts layouts = {});
+                     const double* dy, const double* w, double* dx, double* dw, ConvLayouts layouts = {},
+                     Bf16Activations bf16 = {});
 
 // double: reference and im2col only, in NCHW; the oneDNN algos and nChw16c layouts throw
-// std::invalid_argument.
+// std::invalid_argument (and there are no bf16 inputs to read).
 void conv2d_forward(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* w, double* y,
-                    ConvLayouts layouts = {});
+                    ConvLayouts layouts = {}, Bf16Activations bf16 = {});
 void conv2d_backward_data(ConvAlgo algo, const Conv2dShape& s, const double* dy, const double* w, double* dx);
 void conv2d_backward_weight(ConvAlgo algo, const Conv2dShape& s, const double* x, const double* dy, double* dw);
 

@@ -40,6 +40,8 @@ struct Key {
   // read from there, already in its layout, with no reorder (conv2d_backward_dnnl).
   bool shared_dy = false;
   ConvLayouts layouts;
+  // dnnl_bf16 only: x / dy come from the caller already rounded to bf16 (Bf16Activations).
+  bool x_bf16 = false, dy_bf16 = false;
   auto operator<=>(const Key&) const = default;
 };
 
@@ -68,6 +70,11 @@ std::unique_ptr<Entry> build(const Key& key) {
   auto plain = [](const memory::dims& d, tag t) { return memory::desc(d, memory::data_type::f32, t); };
   auto act = [](ChannelLayout l) { return l == ChannelLayout::nChw16c ? tag::nChw16c : tag::nchw; };
   const tag xt = act(key.layouts.x), yt = act(key.layouts.y);
+  // The caller's x and dy: float32, or its bf16 roundings where it passes them.
+  auto given = [](const memory::dims& d, tag t, bool bf16) {
+    return memory::desc(d, bf16 ? memory::data_type::bf16 : memory::data_type::f32, t);
+  };
+  const memory::desc user_x = given(xd, xt, key.x_bf16), user_dy = given(yd, yt, key.dy_bf16);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
 
@@ -81,7 +88,7 @@ std::unique_ptr<Entry> build(const Key& key) {
   memory::desc scratch_md;
   if (key.pass == ConvPass::forward) {
     conv.prim = dnnl::convolution_forward(fwd);
-    user_md = {plain(xd, xt), plain(wd, tag::oihw), plain(yd, yt)};
+    user_md = {user_x, plain(wd, tag::oihw), plain(yd, yt)};
     prim_md = {fwd.src_desc(), fwd.weights_desc(), fwd.dst_desc()};
     ids = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
     scratch_md = fwd.scratchpad_desc();
@@ -90,7 +97,7 @@ std::unique_ptr<Entry> build(const Key& key) {
     const dnnl::convolution_backward_data::primitive_desc pd(
         {alg, any(xd), any_in(wd), any_in(yd), strides, pad, pad}, attr, eng, fwd);
     conv.prim = dnnl::convolution_backward_data(pd);
-    user_md = {plain(yd, yt), plain(wd, tag::oihw), plain(xd, xt)};
+    user_md = {user_dy, plain(wd, tag::oihw), plain(xd, xt)};
     prim_md = {pd.diff_dst_desc(), pd.weights_desc(), pd.diff_src_desc()};
     ids = {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC};
     scratch_md = pd.scratchpad_desc();
@@ -99,7 +106,7 @@ std::unique_ptr<Entry> build(const Key& key) {
     const dnnl::convolution_backward_weights::primitive_desc pd(
         {alg, any_in(xd), any(wd), any_in(yd), strides, pad, pad}, attr, eng, fwd);
     conv.prim = dnnl::convolution_backward_weights(pd);
-    user_md = {plain(xd, xt), plain(yd, yt), plain(wd, tag::oihw)};
+    user_md = {user_x, user_dy, plain(wd, tag::oihw)};
     prim_md = {pd.src_desc(), pd.diff_dst_desc(), pd.diff_weights_desc()};
     ids = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS};
     scratch_md = pd.scratchpad_desc();
@@ -151,43 +158,59 @@ Entry& lookup(Cache& c, const Key& key) {
 }
 
 // Runs an entry; the caller holds c.mu.
-void run_entry(Cache& c, Entry& e, const float* in0, const float* in1, float* out) {
+void run_entry(Cache& c, Entry& e, const void* in0, const void* in1, float* out) {
   e.plan.run(c.arenas, {in0, in1, out}, "conv2d_dnnl");
 }
 
-void execute(const Key& key, const float* in0, const float* in1, float* out) {
+void execute(const Key& key, const void* in0, const void* in1, float* out) {
   Cache& c = cache();
   std::lock_guard lock(c.mu);
   run_entry(c, lookup(c, key), in0, in1, out);
 }
 
+// The pass's key, taking the caller's bf16 x / dy where its algo computes in bf16.
+Key pass_key(const Conv2dShape& s, ConvPass pass, ConvAlgo algo, ConvLayouts layouts, Bf16Activations bf16) {
+  const bool reads_bf16 = algo == ConvAlgo::dnnl_bf16;
+  return {s, pass, algo, false, layouts, reads_bf16 && bf16.x && pass != ConvPass::backward_data,
+          reads_bf16 && bf16.dy && pass != ConvPass::forward};
+}
+
+// The buffer the pass reads for x (or dy): the bf16 one when its key takes it.
+const void* input(bool bf16_given, const uint16_t* bf16, const float* f32) {
+  return bf16_given ? static_cast<const void*>(bf16) : f32;
+}
+
 }  // namespace
 
 void conv2d_forward_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* w, float* y,
-                         ConvLayouts layouts) {
-  execute({s, ConvPass::forward, algo, false, layouts}, x, w, y);
+                         ConvLayouts layouts, Bf16Activations bf16) {
+  const Key key = pass_key(s, ConvPass::forward, algo, layouts, bf16);
+  execute(key, input(key.x_bf16, bf16.x, x), w, y);
 }
 
 void conv2d_backward_data_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* dy, const float* w, float* dx,
-                               ConvLayouts layouts) {
-  execute({s, ConvPass::backward_data, algo, false, layouts}, dy, w, dx);
+                               ConvLayouts layouts, Bf16Activations bf16) {
+  const Key key = pass_key(s, ConvPass::backward_data, algo, layouts, bf16);
+  execute(key, input(key.dy_bf16, bf16.dy, dy), w, dx);
 }
 
 void conv2d_backward_weight_dnnl(ConvAlgo algo, const Conv2dShape& s, const float* x, const float* dy, float* dw,
-                                 ConvLayouts layouts) {
-  execute({s, ConvPass::backward_weight, algo, false, layouts}, x, dy, dw);
+                                 ConvLayouts layouts, Bf16Activations bf16) {
+  const Key key = pass_key(s, ConvPass::backward_weight, algo, layouts, bf16);
+  execute(key, input(key.x_bf16, bf16.x, x), input(key.dy_bf16, bf16.dy, dy), dw);
 }
 
 void conv2d_backward_dnnl(ConvAlgo data_algo, ConvAlgo weight_algo, const Conv2dShape& s, const float* x,
-                          const float* dy, const float* w, float* dx, float* dw, ConvLayouts layouts) {
+                          const float* dy, const float* w, float* dx, float* dw, ConvLayouts layouts,
+                          Bf16Activations bf16) {
   Cache& c = cache();
   std::lock_guard lock(c.mu);
-  const Key data{s, ConvPass::backward_data, data_algo, false, layouts};
-  const Key weight{s, ConvPass::backward_weight, weight_algo, false, layouts};
+  Key data = pass_key(s, ConvPass::backward_data, data_algo, layouts, bf16);
+  Key weight = pass_key(s, ConvPass::backward_weight, weight_algo, layouts, bf16);
   const Entry &d = lookup(c, data), &wt = lookup(c, weight);
-  const bool share = d.reordered[0] && wt.reordered[1] && d.prim_md[0] == wt.prim_md[1];
-  run_entry(c, lookup(c, {s, data.pass, data_algo, share, layouts}), dy, w, dx);
-  run_entry(c, lookup(c, {s, weight.pass, weight_algo, share, layouts}), x, dy, dw);
+  data.shared_dy = weight.shared_dy = d.reordered[0] && wt.reordered[1] && d.prim_md[0] == wt.prim_md[1];
+  run_entry(c, lookup(c, data), input(data.dy_bf16, bf16.dy, dy), w, dx);
+  run_entry(c, lookup(c, weight), input(weight.x_bf16, bf16.x, x), input(weight.dy_bf16, bf16.dy, dy), dw);
 }
 
 bool conv2d_dnnl_computes_nChw16c(ConvAlgo algo, const Conv2dShape& s) {
@@ -197,10 +220,11 @@ bool conv2d_dnnl_computes_nChw16c(ConvAlgo algo, const Conv2dShape& s) {
   return !lookup(c, {s, ConvPass::forward, algo, false, {ChannelLayout::nchw, ChannelLayout::nChw16c}}).reordered[2];
 }
 
-std::string conv2d_dnnl_impl(ConvAlgo algo, const Conv2dShape& s, ConvPass pass, ConvLayouts layouts) {
+std::string conv2d_dnnl_impl(ConvAlgo algo, const Conv2dShape& s, ConvPass pass, ConvLayouts layouts,
+                             Bf16Activations bf16) {
   Cache& c = cache();
   std::lock_guard lock(c.mu);
-  return lookup(c, {s, pass, algo, false, layouts}).impl;
+  return lookup(c, pass_key(s, pass, algo, layouts, bf16)).impl;
 }
 
 }  // namespace bt::cpu

@@ -40,6 +40,13 @@ struct ConvLayouts {
   ChannelLayout x = ChannelLayout::nchw, y = ChannelLayout::nchw;
   auto operator<=>(const ConvLayouts&) const = default;
 };
+// The bf16 roundings (kernels/cpu/bf16.h) of x and dy that a caller already has, each in its
+// ConvLayouts layout: a dnnl_bf16 pass reads them in place of rounding copies of the float32
+// ones. nullptr: none; the other versions ignore them.
+struct Bf16Activations {
+  const uint16_t* x = nullptr;
+  const uint16_t* dy = nullptr;
+};
 
 const char* to_string(ConvAlgo algo);  // "reference", "im2col", "dnnl_direct", "dnnl_auto", "dnnl_bf16"
 const char* to_string(ConvPass pass);  // "fwd", "bwd_data", "bwd_weight"

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/bf16.h"
+
 namespace bt::cpu {
 
 namespace {
@@ -138,7 +140,15 @@ void unary(UnaryOp op, int64_t n, const T* x, T* y, double param) {
 }
 
 template <class T>
-void add_relu(int64_t n, const T* a, const T* b, T* y) {
+void add_relu(int64_t n, const T* a, const T* b, T* y, uint16_t* y_bf16) {
+  if (y_bf16) {
+#pragma omp parallel for simd if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) {
+      y[i] = std::max(a[i] + b[i], T(0));
+      y_bf16[i] = to_bf16(float(y[i]));
+    }
+    return;
+  }
 #pragma omp parallel for simd if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) y[i] = std::max(a[i] + b[i], T(0));
 }
@@ -187,7 +197,7 @@ void axpy(int64_t n, T alpha, const T* x, T* y) {
   template void binary<T>(BinaryOp, int, const int64_t*, const T*, const int64_t*, const T*, \
                           const int64_t*, T*);                                               \
   template void unary<T>(UnaryOp, int64_t, const T*, T*, double);                            \
-  template void add_relu<T>(int64_t, const T*, const T*, T*);                                \
+  template void add_relu<T>(int64_t, const T*, const T*, T*, uint16_t*);                     \
   template void relu_backward<T>(int64_t, const T*, const T*, T*);                           \
   template void axpy<T>(int64_t, T, const T*, T*);
 BT_INSTANTIATE(float)

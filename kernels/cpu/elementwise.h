@@ -18,9 +18,11 @@ void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64
 template <class T>
 void unary(UnaryOp op, int64_t n, const T* x, T* y, double param = 0);
 
-// y (n) = max(a + b, 0): a residual block's sum and ReLU in one pass.
+// y (n) = max(a + b, 0): a residual block's sum and ReLU in one pass. float only: where y_bf16
+// is non-null, y's bf16 rounding there too (kernels/cpu/bf16.h), for the bf16 convolution that
+// reads it.
 template <class T>
-void add_relu(int64_t n, const T* a, const T* b, T* y);
+void add_relu(int64_t n, const T* a, const T* b, T* y, uint16_t* y_bf16 = nullptr);
 
 // dx (n) = dy where x > 0, else 0 (the subgradient 0 is taken at x = 0).
 template <class T>
