@@ -231,6 +231,16 @@ TEST_CASE("conv2d under bf16 reads the roundings its producers leave, with the r
   }
   // float32 leaves none.
   CHECK(batch_norm_relu(x, Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-5).bf16_rounding() == nullptr);
+  // A convolution whose weight gradient runs in float32 (a strided one, kernels/cpu/conv2d.cpp)
+  // drops its input's rounding instead of keeping it alive until backward; a bf16 one keeps it.
+  PrecisionScope scope(Precision::bf16);
+  const Tensor wg = w.detach().requires_grad_();
+  const Tensor kept = batch_norm_relu(x, Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-5);
+  const Tensor y1 = conv2d(kept, wg, 1, 1);
+  CHECK(kept.bf16_rounding() != nullptr);
+  const Tensor dropped = batch_norm_relu(x, Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-5);
+  const Tensor y2 = conv2d(dropped, wg, 2, 1);
+  CHECK(dropped.bf16_rounding() == nullptr);
 }
 
 TEST_CASE("in-place writes drop a tensor's bf16 rounding, so that it never goes stale", "[bf16]") {

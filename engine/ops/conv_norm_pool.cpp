@@ -102,6 +102,12 @@ Tensor conv2d(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding)
                           {xc.bf16_rounding(), nullptr});
     });
   if (out_layout != y_layout) y = y.to(out_layout).detach();  // not recorded: y gets the conv2d node
+  // Backward reads x's bf16 rounding only in a bf16 weight gradient. Otherwise it goes now, not
+  // kept alive with x until then (at width 64 most layers run float32 Winograd: their inputs'
+  // roundings would add a quarter to the step's peak memory). Dropping one is always safe: a
+  // later reader rounds its own copy.
+  if (!(algo.backward_weight == cpu::ConvAlgo::dnnl_bf16 && wants_grad(w)) && xc.storage())
+    xc.storage()->drop_bf16_rounding();
   return record(y, "conv2d", {x, w}, [s, dev, on_device, algo, layouts, x_layout, y_layout, xc, wc, x,
                                       w](const Tensor& g) {
     Tensor gc = g.to(y_layout).dense();
