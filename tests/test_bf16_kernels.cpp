@@ -8,7 +8,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <random>
 #include <vector>
 
@@ -26,8 +25,6 @@ namespace {
 
 // x rounded to the nearest bf16 (kernels/cpu/bf16.h), as a float.
 float rounded(float x) { return from_bf16(to_bf16(x)); }
-
-uint32_t bits(float x) { return std::bit_cast<uint32_t>(x); }
 
 std::vector<float> uniform(size_t n, unsigned seed) {
   std::mt19937 gen(seed);

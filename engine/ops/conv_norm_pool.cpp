@@ -200,8 +200,7 @@ Tensor batch_norm_impl(const char* op, bool fuse_relu, const Tensor& x, const Te
   // Under --precision bf16 a training BN of blocked activations writes the bf16 rounding of dx
   // beside it (the dy of the conv before it), and BN-ReLU that of y too (the next conv's x):
   // the bf16 convolutions read those, with no rounding copies of their own (engine/tensor.h).
-  const bool round_bf16 = dev == Device::cpu && training && x.dtype() == DType::f32 &&
-                          xc.layout() == Layout::nChw16c && compute_precision() == Precision::bf16;
+  const bool round_bf16 = training && ops_detail::writes_bf16_rounding(y);
   if (dev != Device::cpu) {
     batch_norm_forward_device(fuse_relu, training, N, C, HW, xc, gamma, beta, running_mean,
                               running_var, momentum, eps, y, mean_t, invstd_t);

@@ -1,6 +1,7 @@
 #include "engine/ops/dispatch.h"
 
 #include "engine/allocator.h"
+#include "engine/precision.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cuda/copy.h"
 
@@ -74,6 +75,11 @@ std::shared_ptr<void> device_buffer(size_t bytes, Device device) {
 void check_dims(const char* op, const Tensor& x, int64_t ndim, const char* what) {
   BT_CHECK(x.dim() == ndim, op, ": expected ", what, " with ", ndim, " dimensions, got shape ",
            shape_str(x.shape()));
+}
+
+bool writes_bf16_rounding(const Tensor& out) {
+  return out.device() == Device::cpu && out.dtype() == DType::f32 && out.layout() == Layout::nChw16c &&
+         compute_precision() == Precision::bf16;
 }
 
 }  // namespace bt::ops_detail

@@ -62,6 +62,11 @@ void device_strided_copy(Device device, int ndim, const int64_t* shape, const fl
 // (the engine has no int32 dtype: max-pool indices live in such a buffer).
 std::shared_ptr<void> device_buffer(size_t bytes, Device device);
 
+// Whether an op writing `out` (a float32 cpu tensor in nChw16c, the blocked activations the
+// bf16 convolutions read) writes its bf16 rounding beside it: under --precision bf16
+// (engine/precision.h, engine/tensor.h's Storage::bf16_rounding).
+bool writes_bf16_rounding(const Tensor& out);
+
 // A shape check with a message naming the op and what was expected.
 void check_dims(const char* op, const Tensor& x, int64_t ndim, const char* what);
 

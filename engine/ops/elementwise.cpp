@@ -5,7 +5,6 @@
 // there (device counters such as BatchNorm's num_batches_tracked); the rest is float32.
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
-#include "engine/precision.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cuda/elementwise.h"
 
@@ -281,9 +280,7 @@ Tensor add_relu(const Tensor& a, const Tensor& b) {
   Tensor y = Tensor::empty_like(ac);
   // Under --precision bf16 a block's blocked output comes with its bf16 rounding, which the next
   // block's bf16 convolutions read (engine/tensor.h).
-  const bool round_bf16 = dev == Device::cpu && blocked && a.dtype() == DType::f32 &&
-                          compute_precision() == Precision::bf16;
-  uint16_t* y_bf16 = round_bf16 ? y.attach_bf16_rounding() : nullptr;
+  uint16_t* y_bf16 = ops_detail::writes_bf16_rounding(y) ? y.attach_bf16_rounding() : nullptr;
   if (dev == Device::cpu)
     ops_detail::dispatch_dtype(a.dtype(), [&](auto tag) {
       using T = decltype(tag);
